@@ -1,0 +1,190 @@
+"""A disk cache of trained models with a manifest, checksums and versions.
+
+Layout: ``<root>/<engine>/<key>/`` holding the model files and ``manifest.json``
+(sha256 of every file, library versions, metrics). A missing, corrupted or
+stale artifact is detected on load and the caller retrains. Only files this
+project wrote are ever loaded; nothing a user uploads is unpickled here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, is_dataclass
+from enum import Enum
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+from engines.core.hashing import sha256_bytes, sha256_file
+from engines.core.progress import Progress, null_progress, scaled
+from engines.core.settings import cache_dir
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MANIFEST = "manifest.json"
+FORMAT = 1  # bump when the layout changes
+
+
+def library_versions(names: Iterable[str]) -> dict[str, str]:
+    """Installed versions of ``names`` plus Python's, for artifact keys and model cards."""
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def artifact_key(engine: str, config: Any, data_sha256: str, libraries: Iterable[str]) -> str:
+    """A short stable key from engine, config, data checksum and library versions."""
+    payload = {
+        "format": FORMAT,
+        "engine": engine,
+        "config": _plain(config),
+        "data": data_sha256,
+        "versions": library_versions(libraries),
+    }
+    return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())[:20]
+
+
+class ArtifactStore:
+    """Trained models on disk, verified on every load."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        """Use ``root`` or ``<cache dir>/artifacts``."""
+        self.root = Path(root) if root is not None else cache_dir() / "artifacts"
+
+    def path(self, engine: str, key: str) -> Path:
+        """The folder of one artifact."""
+        return self.root / engine / key
+
+    def exists(self, engine: str, key: str) -> bool:
+        """Whether a manifest is there (cheap; :meth:`load` still verifies)."""
+        return (self.path(engine, key) / MANIFEST).is_file()
+
+    def save(self, engine: str, key: str, write: Callable[[Path], None], info: Mapping[str, Any]) -> Path:
+        """Write an artifact atomically.
+
+        Args:
+            engine: Engine name (a folder).
+            key: From :func:`artifact_key`.
+            write: Fills the given empty folder with the model files.
+            info: JSON-able facts kept in the manifest (metrics, card).
+
+        Returns:
+            The artifact's folder.
+        """
+        final = self.path(engine, key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key}-"))
+        try:
+            write(tmp)
+            files = {p.name: sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+            manifest = {
+                "format": FORMAT,
+                "engine": engine,
+                "key": key,
+                "files": files,
+                "created": time.time(),
+                "info": _plain(info),
+            }
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str))
+            if final.exists():
+                shutil.rmtree(final, ignore_errors=True)
+            tmp.rename(final)
+        except Exception:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
+    def verify(self, engine: str, key: str) -> dict[str, Any] | None:
+        """The manifest when every file matches its sha256, else None."""
+        folder = self.path(engine, key)
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text())
+            files = manifest["files"]
+            if manifest.get("format") != FORMAT or manifest.get("key") != key or not files:
+                return None
+            for name, digest in files.items():
+                if sha256_file(folder / name) != digest:
+                    log.warning("Artifact %s/%s: %s is corrupted", engine, key, name)
+                    return None
+            return manifest
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def load(self, engine: str, key: str, read: Callable[[Path], T]) -> T | None:
+        """Read a verified artifact; a corrupted or unreadable one is deleted and None returned."""
+        if not self.exists(engine, key):
+            return None
+        if self.verify(engine, key) is None:
+            self.discard(engine, key)
+            return None
+        try:
+            return read(self.path(engine, key))
+        except Exception as exc:  # noqa: BLE001 (any failure to read means retrain)
+            log.warning("Artifact %s/%s unreadable (%s); retraining", engine, key, exc)
+            self.discard(engine, key)
+            return None
+
+    def discard(self, engine: str, key: str) -> None:
+        """Delete one artifact."""
+        shutil.rmtree(self.path(engine, key), ignore_errors=True)
+
+
+def load_or_train(
+    store: ArtifactStore,
+    engine: str,
+    key: str,
+    *,
+    train: Callable[[Progress], T],
+    write: Callable[[T, Path], None],
+    read: Callable[[Path], T],
+    info: Callable[[T], Mapping[str, Any]],
+    progress: Progress = null_progress,
+) -> T:
+    """Load a cached model or train, save and return a new one.
+
+    Args:
+        store: Where artifacts live.
+        engine: Engine name.
+        key: Artifact key.
+        train: Trains a model, reporting progress.
+        write: Saves a model into a folder.
+        read: Loads a model from a folder.
+        info: Facts about a model for its manifest.
+        progress: Ends at 1.0 either way.
+
+    Returns:
+        The model.
+    """
+    cached = store.load(engine, key, read)
+    if cached is not None:
+        progress(1.0, "Loaded the trained model from the cache")
+        return cached
+    model = train(scaled(progress, 0.0, 0.97))
+    try:
+        store.save(engine, key, lambda folder: write(model, folder), info(model))
+    except OSError as exc:  # a read-only or full disk must not break the page
+        log.warning("Could not cache %s/%s: %s", engine, key, exc)
+    progress(1.0, "Model trained")
+    return model

@@ -1,0 +1,149 @@
+"""Resolve a pretrained model offline first.
+
+Order: local model directory -> installed package that carries the weights ->
+Hugging Face cache -> hub download (when allowed) -> the engine's own offline model.
+``HF_HUB_OFFLINE=1`` and ``GALLERY_OFFLINE=1`` both forbid the hub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from engines.core.progress import Progress, null_progress
+from engines.core.settings import hub_allowed, model_dir
+
+log = logging.getLogger(__name__)
+
+ModelKind = Literal[
+    "local directory", "installed package", "Hugging Face cache", "downloaded from the hub", "offline model"
+]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A pretrained model, described once.
+
+    Attributes:
+        name: Folder name under GALLERY_MODEL_DIR.
+        title: Human name shown on pages.
+        hub_id: Hugging Face repository id, or None when the hub has no copy.
+        package: Importable package whose files include the weights, or None.
+        package_subdir: Folder inside that package holding the weights.
+        offline: What the engine uses when nothing else is found.
+        marker: A file whose presence proves a folder holds the model.
+        revision: Hub revision to pin.
+    """
+
+    name: str
+    title: str
+    offline: str
+    hub_id: str | None = None
+    package: str | None = None
+    package_subdir: str = ""
+    marker: str = "config.json"
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a pretrained model was found.
+
+    Attributes:
+        spec: The model.
+        kind: Which rung answered.
+        path: Folder holding the weights (None for the offline model).
+        notes: Why earlier rungs were skipped.
+    """
+
+    spec: ModelSpec
+    kind: ModelKind
+    path: Path | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_offline(self) -> bool:
+        """True when the engine must use its own offline model."""
+        return self.kind == "offline model"
+
+    @property
+    def notice(self) -> str:
+        """One sentence for the page: which model is in use."""
+        if self.is_offline:
+            return f"{self.spec.title} is not available here; using {self.spec.offline}."
+        return f"{self.spec.title} ({self.kind})."
+
+
+def _package_path(spec: ModelSpec) -> Path | None:
+    if spec.package is None:
+        return None
+    try:
+        found = importlib.util.find_spec(spec.package)
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.submodule_search_locations:
+        return None
+    for location in found.submodule_search_locations:
+        folder = Path(location) / spec.package_subdir
+        if (folder / spec.marker).is_file():
+            return folder
+    return None
+
+
+def _hf_snapshot(spec: ModelSpec, *, local_only: bool) -> Path | None:
+    from huggingface_hub import snapshot_download  # lazy: heavy-ish, not needed on most pages
+
+    assert spec.hub_id is not None
+    path = Path(snapshot_download(spec.hub_id, revision=spec.revision, local_files_only=local_only))
+    return path if (path / spec.marker).is_file() else None
+
+
+def resolve_model(spec: ModelSpec, progress: Progress = null_progress) -> ResolvedModel:
+    """Find ``spec`` on the offline-first ladder.
+
+    Args:
+        spec: The model.
+        progress: Receives a report per rung tried; ends at 1.0.
+
+    Returns:
+        Where the model is, or the offline fallback. Never raises for a missing model.
+    """
+    notes: list[str] = []
+    root = model_dir()
+    if root is not None and (root / spec.name / spec.marker).is_file():
+        progress(1.0, f"Using local {spec.title}")
+        return ResolvedModel(spec, "local directory", root / spec.name, tuple(notes))
+    packaged = _package_path(spec)
+    if packaged is not None:
+        progress(1.0, f"Using {spec.title} from package {spec.package}")
+        return ResolvedModel(spec, "installed package", packaged, tuple(notes))
+    if spec.package:
+        notes.append(f"Package {spec.package} is not installed.")
+    if spec.hub_id:
+        try:
+            cached = _hf_snapshot(spec, local_only=True)
+        except Exception as exc:  # noqa: BLE001 (huggingface_hub raises several kinds)
+            log.info("%s not in the HF cache: %s", spec.hub_id, exc)
+            cached = None
+        if cached is not None:
+            progress(1.0, f"Using cached {spec.title}")
+            return ResolvedModel(spec, "Hugging Face cache", cached, tuple(notes))
+        notes.append(f"{spec.hub_id} is not in the Hugging Face cache.")
+        if not hub_allowed():
+            notes.append("The hub is off (GALLERY_OFFLINE or HF_HUB_OFFLINE).")
+        else:
+            progress(0.1, f"Downloading {spec.hub_id} from the Hugging Face hub")
+            try:
+                fetched = _hf_snapshot(spec, local_only=False)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("Hub download of %s failed: %s", spec.hub_id, exc)
+                fetched = None
+                notes.append(f"Hub download failed: {type(exc).__name__}.")
+            if fetched is not None:
+                progress(1.0, f"Downloaded {spec.title}")
+                return ResolvedModel(spec, "downloaded from the hub", fetched, tuple(notes))
+    progress(1.0, f"Using {spec.offline}")
+    return ResolvedModel(spec, "offline model", None, tuple(notes))

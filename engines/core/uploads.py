@@ -1,0 +1,153 @@
+"""Read user uploads (CSV, TSV, TXT) safely into plain data.
+
+Nothing uploaded is unpickled, executed or written to disk: bytes come in, a
+DataFrame of strings goes out, or an :class:`InputError` that says what to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+
+from engines.core.errors import InputError
+
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # also set as server.maxUploadSize in .streamlit/config.toml
+SNIFF_BYTES = 64 * 1024
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+# Leading bytes of common binary formats, so a renamed file gets a precise message.
+MAGIC = {
+    b"PK\x03\x04": "a zip archive (or an Excel/Word file)",
+    b"%PDF": "a PDF",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x7fELF": "an executable",
+    b"MZ": "a Windows executable",
+    b"\x1f\x8b": "a gzip archive",
+    b"\xd0\xcf\x11\xe0": "an old Office document",
+    b"SQLite format 3": "an SQLite database",
+    b"\x80\x04\x95": "a Python pickle",
+}
+
+
+@dataclass(frozen=True)
+class TableUpload:
+    """A parsed upload.
+
+    Attributes:
+        frame: Rows as strings (at most ``max_rows``).
+        total_rows: Rows in the file before capping.
+        text_column: Best guess for the column holding text, or None.
+    """
+
+    frame: pd.DataFrame
+    total_rows: int
+    text_column: str | None
+
+    @property
+    def truncated(self) -> bool:
+        """True when rows past the cap were dropped."""
+        return self.total_rows > len(self.frame)
+
+
+def decode_text(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+    """Bytes of an uploaded text file -> str, or an InputError saying what to fix."""
+    if not data or not data.strip():
+        raise InputError(
+            f"`{filename}` is empty. Upload a file with one message per line, or a CSV with a text column."
+        )
+    if len(data) > max_bytes:
+        raise InputError(
+            f"`{filename}` is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. Split it into smaller files."
+        )
+    for magic, kind in MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(f"`{filename}` is {kind}, not a text file. Upload a .csv or .txt saved as UTF-8 text.")
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise InputError(f"`{filename}` contains binary data, not text. Upload a .csv or .txt saved as UTF-8 text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"`{filename}` is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start:,}). "
+            "Re-save it as UTF-8 (in Excel: Save As -> 'CSV UTF-8') and upload it again."
+        ) from exc
+
+
+def _delimiter(text: str, filename: str) -> str:
+    if filename.lower().endswith(".tsv"):
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(text[:SNIFF_BYTES], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def guess_text_column(frame: pd.DataFrame, preferred: tuple[str, ...]) -> str | None:
+    """The column that most likely holds free text.
+
+    A column named like one of ``preferred`` wins; otherwise the column with the
+    longest average content, if that is long enough to be prose.
+    """
+    by_lower = {str(c).strip().lower(): c for c in frame.columns}
+    for name in preferred:
+        if name in by_lower:
+            return str(by_lower[name])
+    if frame.empty:
+        return None
+    lengths = {c: frame[c].fillna("").astype(str).str.len().mean() for c in frame.columns}
+    best = max(lengths, key=lambda c: lengths[c])
+    return str(best) if lengths[best] >= 15 else None
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    max_rows: int,
+    preferred_columns: tuple[str, ...] = ("text", "message", "sms", "body", "content"),
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> TableUpload:
+    """Parse an uploaded CSV/TSV (header row) or TXT (one item per line).
+
+    Args:
+        data: The file's bytes.
+        filename: Its name; the extension picks the parser.
+        max_rows: Rows kept; the rest are dropped and reported via ``total_rows``.
+        preferred_columns: Lower-case names that identify the text column.
+        max_bytes: Size limit.
+
+    Raises:
+        InputError: for an empty, oversize, binary, non-UTF-8 or unparsable file,
+            or one with an unsupported extension.
+    """
+    lower = filename.lower()
+    if not lower.endswith(TEXT_EXTENSIONS):
+        raise InputError(f"`{filename}` has an unsupported type. Upload a .csv, .tsv or .txt file.")
+    text = decode_text(data, filename, max_bytes=max_bytes)
+    if lower.endswith(".txt"):
+        lines = [line.strip() for line in text.splitlines()]
+        lines = [line for line in lines if line]
+        frame = pd.DataFrame({"text": lines[:max_rows]}, dtype=object)
+        return TableUpload(frame, len(lines), "text")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=_delimiter(text, filename),
+            dtype=str,
+            keep_default_na=False,
+            on_bad_lines="skip",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
+        raise InputError(
+            f"`{filename}` could not be read as CSV ({exc}). Check it has a header row and one record per line."
+        ) from exc
+    if frame.empty or len(frame.columns) == 0:
+        raise InputError(f"`{filename}` has a header but no rows. Add at least one row of text under the header.")
+    frame.columns = [str(c).strip() or f"column {i + 1}" for i, c in enumerate(frame.columns)]
+    total = len(frame)
+    frame = frame.head(max_rows).reset_index(drop=True)
+    return TableUpload(frame, total, guess_text_column(frame, preferred_columns))

@@ -1,0 +1,85 @@
+"""The demo registry: the single list that navigation, the home page and the tests read.
+
+Adding a demo is one :class:`Demo` entry here plus its page and its engine.
+No Streamlit import: tests and benchmarks read it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("Language", "Vision", "Audio", "Tabular", "Recommenders", "Time series")
+
+
+@dataclass(frozen=True)
+class Demo:
+    """One demo of the gallery.
+
+    Attributes:
+        key: Stable id (URL path, benchmark engine argument, test id).
+        title: Card and navigation title.
+        icon: Emoji shown on the card and in navigation.
+        section: One of SECTIONS.
+        pitch: One line that says what it does.
+        techniques: Short names of the methods it shows.
+        page: Page script, relative to the repository root.
+        engine: Engine module (dotted path).
+    """
+
+    key: str
+    title: str
+    icon: str
+    section: str
+    pitch: str
+    techniques: tuple[str, ...]
+    page: str
+    engine: str
+
+    @property
+    def page_path(self) -> Path:
+        """Absolute path of the page script."""
+        return ROOT / self.page
+
+
+DEMOS: tuple[Demo, ...] = (
+    Demo(
+        key="spam",
+        title="Spam detector",
+        icon="🛡️",
+        section="Language",
+        pitch="Paste a text message and see whether it is spam, which words gave it away, and how sure the model is.",
+        techniques=(
+            "TF-IDF word + char n-grams",
+            "calibrated linear SVM",
+            "naive Bayes baseline",
+            "occlusion explanations",
+        ),
+        page="pages/spam.py",
+        engine="engines.spam",
+    ),
+)
+
+
+def get_demo(key: str) -> Demo:
+    """The demo registered under ``key``.
+
+    Raises:
+        KeyError: naming the valid keys, when ``key`` is unknown.
+    """
+    for demo in DEMOS:
+        if demo.key == key:
+            return demo
+    valid = ", ".join(d.key for d in DEMOS)
+    raise KeyError(f"Unknown demo {key!r}. Valid keys: {valid}.")
+
+
+def by_section() -> dict[str, list[Demo]]:
+    """Registered demos grouped by section, in SECTIONS order, empty sections left out."""
+    groups: dict[str, list[Demo]] = {}
+    for section in SECTIONS:
+        members = [d for d in DEMOS if d.section == section]
+        if members:
+            groups[section] = members
+    return groups

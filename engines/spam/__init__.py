@@ -1,0 +1,48 @@
+"""Spam detector: classify text messages as spam or ham, and say why."""
+
+from engines.spam.features import INDICATOR_LABELS, indicators
+from engines.spam.model import (
+    DEFAULT_PIPELINE,
+    EXAMPLES,
+    MAX_BATCH,
+    MAX_MESSAGE_CHARS,
+    PIPELINES,
+    SMS_SPAM,
+    Explanation,
+    PipelineName,
+    Prediction,
+    SpamConfig,
+    SpamModel,
+    compare_pipelines,
+    evaluate,
+    is_cached,
+    load_dataset,
+    load_or_train,
+    make_pipeline,
+    parse_collection,
+    train,
+)
+
+__all__ = [
+    "DEFAULT_PIPELINE",
+    "EXAMPLES",
+    "INDICATOR_LABELS",
+    "MAX_BATCH",
+    "MAX_MESSAGE_CHARS",
+    "PIPELINES",
+    "SMS_SPAM",
+    "Explanation",
+    "PipelineName",
+    "Prediction",
+    "SpamConfig",
+    "SpamModel",
+    "compare_pipelines",
+    "evaluate",
+    "indicators",
+    "is_cached",
+    "load_dataset",
+    "load_or_train",
+    "make_pipeline",
+    "parse_collection",
+    "train",
+]
