@@ -1,0 +1,68 @@
+"""UI helpers shared by the pages: headers, source notices, progress, errors, model cards.
+
+Light imports only: the home page imports this module too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    from engines.core.card import ModelCard
+    from engines.core.data_sources import ResolvedDataset
+    from engines.registry import Demo
+
+Progress = Callable[[float, str], None]
+
+
+def page_header(demo: Demo, intro: str) -> None:
+    """Title, one-line pitch and the paragraph that tells the story of the demo."""
+    st.title(f"{demo.icon} {demo.title}")
+    st.markdown(f"**{demo.pitch}**")
+    st.markdown(intro)
+
+
+def source_notice(data: ResolvedDataset, model_title: str) -> None:
+    """Say which data and which model the page uses; a sample gets a visible warning."""
+    if data.is_sample:
+        st.warning(f"**Sample data.** {data.notice}", icon="🧪")
+    spec = data.spec
+    link = f"[{spec.title}]({spec.homepage})" if spec.homepage else spec.title
+    st.caption(f"**Data:** {link} · {data.provenance} · {spec.licence}  \n**Model:** {model_title}")
+
+
+@contextmanager
+def progress_status(label: str) -> Iterator[Progress]:
+    """A status box with a progress bar; yields the engine's ``progress`` callback."""
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="Starting")
+
+        def report(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        yield report
+        status.update(label=f"{label}: done", state="complete", expanded=False)
+
+
+def model_card(card: ModelCard, file_name: str) -> None:
+    """Render a model card with a download button."""
+    st.markdown(card.to_markdown())
+    st.download_button(
+        "Download the model card (Markdown)", card.to_markdown(), file_name=file_name, mime="text/markdown"
+    )
+
+
+def percent(value: float, digits: int = 1) -> str:
+    """0.0123 -> '1.2%'."""
+    return f"{value * 100:.{digits}f}%"
+
+
+def settings_key() -> tuple[str, ...]:
+    """The data/model settings in force, so cached sources re-resolve when they change."""
+    names = ("GALLERY_DATA_DIR", "GALLERY_CACHE_DIR", "GALLERY_MODEL_DIR", "GALLERY_OFFLINE", "HF_HUB_OFFLINE")
+    return tuple(os.environ.get(n, "") for n in names)
