@@ -153,12 +153,11 @@ with batch_tab:
         f"Up to {spam.MAX_BATCH:,} messages and {MAX_UPLOAD_BYTES // 2**20} MB are classified; you can download the results."
     )
     upload = st.file_uploader("Messages file", type=["csv", "tsv", "txt"], key="spam_upload")
-    use_sample = st.toggle("Use the example file instead (10 messages)", value=upload is None, key="spam_use_sample")
-    source_name, payload = None, None
-    if upload is not None and not use_sample:
-        source_name, payload = upload.name, upload.getvalue()
-    elif use_sample:
+    if upload is None:
+        st.caption(f"No file yet: the example file `{SAMPLE_FILE.name}` (10 messages) is used.")
         source_name, payload = SAMPLE_FILE.name, SAMPLE_FILE.read_bytes()
+    else:
+        source_name, payload = upload.name, upload.getvalue()
     if payload is not None:
         try:
             table = read_table(payload, source_name, max_rows=spam.MAX_BATCH)

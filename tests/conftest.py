@@ -1,0 +1,28 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public datasets (../shared/data, or GALLERY_TEST_DATA_DIR); skips when absent."""
+    path = Path(os.environ.get("GALLERY_TEST_DATA_DIR", SHARED_DATA))
+    if not path.is_dir():
+        pytest.skip(f"real datasets not found at {path} (set GALLERY_TEST_DATA_DIR or place ../shared/data)")
+    return path
+
+
+def require_dataset(root: Path, name: str) -> Path:
+    """The folder of one real dataset, or skip with the reason."""
+    folder = root / name
+    if not folder.is_dir():
+        pytest.skip(f"dataset {name!r} not found under {root}")
+    return folder
