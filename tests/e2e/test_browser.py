@@ -1,0 +1,75 @@
+"""Real-browser tests: every page of the registry in Chromium, main action clicked, screenshots taken.
+
+Run: ``GALLERY_OFFLINE=1 python -m pytest tests/e2e -q`` (``UPDATE_SCREENSHOTS=1`` refreshes the README
+screenshots in assets/screenshots/).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engines.registry import DEMOS
+
+from .conftest import RUN_TIMEOUT_MS, assert_no_exception, wait_for_app_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+MAIN_ACTIONS = ("Classify",)  # the first of these buttons found on a page is its main action
+COMPARE_TIMEOUT_MS = 120_000  # trains every pipeline
+
+
+def open_page(page, url: str, title: str) -> None:
+    """Load ``url`` and wait until its script has run to the end and ``title`` is shown."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("heading", name=title).first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    wait_for_app_idle(page)
+
+
+def assert_clean_console(errors: list[str], where: str) -> None:
+    assert not errors, f"{where}: errors in the browser console:\n" + "\n".join(errors)
+
+
+def test_home_lists_every_demo(page, app_url, console_errors, screenshot):
+    open_page(page, app_url, "ML Demo Gallery")
+    main = page.locator('[data-testid="stMain"]')  # the cards, not the sidebar navigation
+    for demo in DEMOS:
+        assert main.get_by_text(demo.title).first.is_visible(), f"the home page does not show {demo.title!r}"
+    assert_no_exception(page, "home")
+    screenshot(page, "home")
+    assert_clean_console(console_errors, "home")
+
+
+@pytest.mark.parametrize("demo", DEMOS, ids=[d.key for d in DEMOS])
+def test_demo_page_main_action(page, app_url, console_errors, screenshot, demo):
+    open_page(page, f"{app_url}/{demo.key}", demo.title)
+    assert_no_exception(page, f"{demo.key} (first run)")
+    for name in MAIN_ACTIONS:
+        button = page.get_by_role("button", name=name, exact=True)
+        if button.count():
+            button.first.click()
+            wait_for_app_idle(page)
+            break
+    assert_no_exception(page, f"{demo.key} (after the main action)")
+    screenshot(page, demo.key)
+    assert_clean_console(console_errors, demo.key)
+
+
+def test_spam_batch_and_compare(page, app_url, console_errors, screenshot):
+    open_page(page, f"{app_url}/spam", "Spam detector")
+
+    page.get_by_role("tab", name="Batch").click()
+    page.get_by_role("button", name="Classify the file", exact=True).click()
+    page.get_by_text("Download results").first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    wait_for_app_idle(page)
+    assert_no_exception(page, "spam batch")
+    screenshot(page, "spam-batch")
+
+    page.get_by_role("tab", name="Compare approaches").click()
+    page.get_by_role("button", name="Train and compare all pipelines", exact=True).click()
+    # Only the active tab panel is visible, so this is the comparison table, not the batch one.
+    page.locator('[data-testid="stDataFrame"]:visible').first.wait_for(state="visible", timeout=COMPARE_TIMEOUT_MS)
+    wait_for_app_idle(page, timeout_ms=COMPARE_TIMEOUT_MS)
+    assert page.get_by_role("tabpanel").locator('[data-testid="stDataFrame"]:visible').count() >= 1
+    assert_no_exception(page, "spam compare")
+    screenshot(page, "spam-compare")
+    assert_clean_console(console_errors, "spam batch/compare")
