@@ -13,8 +13,8 @@ import random
 from pathlib import Path
 
 SEED = 20261121
-N_HAM = 480
-N_SPAM = 120
+N_HAM = 800
+N_SPAM = 200
 OUT = Path(__file__).with_name("spam_sample.tsv")
 
 NAMES = ["Sam", "Alex", "Priya", "Tom", "Mia", "Jon", "Lea", "Omar", "Kate", "Ben", "mum", "dad"]
@@ -71,6 +71,17 @@ HAM_TEMPLATES = [
     "No worries, take your time",
     "What time does it start? I might be a bit late",
     "Just finished work. So tired. {food} {time}?",
+    # Legitimate messages that borrow spam's vocabulary: what makes the task hard.
+    "I won the pub quiz lol, free drinks for the team {time}!",
+    "Call me on 07700 900{box} when you're at {place}, my old phone died",
+    "Did you claim the parking refund from work? It's £{small} back",
+    "Reply when you can, no rush. Mum says the prize draw at church was fun",
+    "Your order from the bakery is ready for collection {time}. Thanks!",
+    "URGENT lol. Need your {thing} back before {time}!!",
+    "Text me the code for the door again? It's 5 digits I think",
+    "Free tonight? Cinema has 2 for 1 on Tuesdays",
+    "Won 3-1!! What a match. Drinks at {place}?",
+    "The bank called about my card, all sorted now. See you {time}",
 ]
 PRIZES = [
     "£1000 cash",
@@ -105,6 +116,13 @@ SPAM_TEMPLATES = [
     "{promo} Ringtone club: get the UK's top 10 tones for free. Send TONE to {short}. 18+ only",
     "Last chance! Your {prize} is waiting. Call {phone} before midnight to claim",
     "Loan approved! Get £{amount} cash today, no credit checks. Reply LOAN to {short}",
+    # Spam that avoids the obvious markers.
+    "Hi, it's Lisa from the dating site. Saw your profile, text me back on {short} x",
+    "Your parcel could not be delivered. Reschedule here: {url}",
+    "hey {name} long time no see! check out this pic of u lol {url}",
+    "Important: your tax rebate is pending. Complete the form at {url}",
+    "We tried to reach you about your car accident claim. Reply YES for a free callback",
+    "You are invited to a private sale, members only, this weekend. Details at {url}",
 ]
 
 
@@ -129,6 +147,7 @@ def _fill(template: str, rng: random.Random) -> str:
         box=rng.randint(100, 999),
         url=f"http://{rng.choice(['win', 'claim', 'prize', 'secure-login', 'deals'])}-{rng.randint(10, 99)}.example.com",
         pct=rng.choice([30, 40, 50, 70]),
+        small=rng.choice([4, 12, 25, 60]),
         amount=rng.choice([250, 480, 750, 1200, 3000]),
     )
 

@@ -103,8 +103,8 @@ DEFAULT_PIPELINE = PipelineName.WORD_CHAR_SVM
 
 EXAMPLES: dict[str, str] = {
     "Prize scam": "WINNER!! You have been selected to receive a £900 prize reward! To claim call 09061701461. Claim code KL341. Valid 12 hours only.",
-    "Phishing link": "Your account has been suspended. Verify your details at http://secure-login-77.example.com within 24 hours or lose access.",
-    "Premium short code": "FREE entry in our weekly draw to win an iPhone! Txt WIN to 87121 now. T&Cs apply, 18+ only, msg cost 150p",
+    "Phishing": "Your account has been suspended. Verify your details at http://secure-login-77.example.com within 24 hours or lose access.",
+    "Short code": "FREE entry in our weekly draw to win an iPhone! Txt WIN to 87121 now. T&Cs apply, 18+ only, msg cost 150p",
     "Friend": "Hey, are we still on for pizza tonight? I can pick you up from the station at 7",
     "Work": "Meeting moved to 3pm, same room as last week. Can you bring the slides?",
     "Family": "Home safe. Thanks for dinner mum, love you x",

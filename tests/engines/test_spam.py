@@ -12,7 +12,7 @@ from engines.core.errors import InputError
 from engines.spam.model import SMS_SPAM, parse_collection
 from tests.conftest import require_dataset
 
-SPAM_EXAMPLES = ("Prize scam", "Phishing link", "Premium short code")
+SPAM_EXAMPLES = ("Prize scam", "Phishing", "Short code")
 HAM_EXAMPLES = ("Friend", "Work", "Family")
 
 
@@ -31,7 +31,7 @@ def test_bundled_sample_is_used_offline_and_says_so():
     assert resolved.is_sample
     assert "sample" in resolved.notice.lower()
     assert set(frame["label"]) == {"ham", "spam"}
-    assert len(frame) == 600
+    assert len(frame) == 1000
 
 
 def test_local_data_dir_wins_over_sample(tmp_path, monkeypatch):
@@ -68,12 +68,12 @@ def test_same_config_and_data_give_the_same_model(sample_frame, model):
 
 
 def test_explanation_credits_the_spammy_words(model):
-    explanation = model.explain(spam.EXAMPLES["Premium short code"])
+    explanation = model.explain(spam.EXAMPLES["Short code"])
     top = explanation.top_tokens(5)
     assert (top["effect"] > 0).any()
     words = {t.token for t in explanation.tokens}
     assert "87121" in words
-    assert len(explanation.tokens) == len(spam.EXAMPLES["Premium short code"].split())
+    assert len(explanation.tokens) == len(spam.EXAMPLES["Short code"].split())
     # The indicator panel compares this message with typical ham and spam.
     table = explanation.indicators
     assert list(table.columns) == ["indicator", "this message", "typical ham", "typical spam", "looks like"]
