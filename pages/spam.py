@@ -120,19 +120,29 @@ with try_tab:
             )
             gauge.update_layout(height=230, margin={"t": 50, "b": 10, "l": 30, "r": 30})
             st.plotly_chart(gauge, width="stretch")
-        words_col, indicator_col = st.columns(2)
+        words_col, indicator_col = st.columns([5, 6])
         with words_col:
             top = explanation.top_tokens(12).iloc[::-1]
+            # A word can occur twice; zero-width suffixes keep each bar on its own row.
+            seen: dict[str, int] = {}
+            labels = []
+            for word in top["word"]:
+                seen[word] = seen.get(word, 0) + 1
+                labels.append(word + "\u200b" * (seen[word] - 1))
+            top = top.assign(
+                label=labels, direction=["towards spam" if e > 0 else "towards ham" for e in top["effect"]]
+            )
             bars = px.bar(
                 top,
                 x="effect",
-                y="word",
+                y="label",
                 orientation="h",
-                color=top["effect"] > 0,
-                color_discrete_map={True: "#dc2626", False: "#16a34a"},
-                labels={"effect": "change in spam log-odds when the word is removed", "word": ""},
+                color="direction",
+                color_discrete_map={"towards spam": "#dc2626", "towards ham": "#16a34a"},
+                labels={"effect": "change in spam log-odds when the word is removed", "label": ""},
                 title="Words that mattered most",
             )
+            bars.update_yaxes(categoryorder="array", categoryarray=labels)
             bars.update_layout(showlegend=False, height=380, margin={"t": 40, "b": 10})
             st.plotly_chart(bars, width="stretch")
         with indicator_col:
@@ -142,11 +152,11 @@ with try_tab:
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    "indicator": st.column_config.TextColumn("indicator", width="medium"),
-                    "this message": st.column_config.NumberColumn(format="%.2f"),
-                    "typical ham": st.column_config.NumberColumn(format="%.2f"),
-                    "typical spam": st.column_config.NumberColumn(format="%.2f"),
-                    "looks like": st.column_config.TextColumn("looks like"),
+                    "indicator": st.column_config.TextColumn("indicator"),
+                    "this message": st.column_config.NumberColumn("message", format="%.2f", width="small"),
+                    "typical ham": st.column_config.NumberColumn("typical ham", format="%.2f", width="small"),
+                    "typical spam": st.column_config.NumberColumn("typical spam", format="%.2f", width="small"),
+                    "looks like": st.column_config.TextColumn("looks like", width="small"),
                 },
             )
             st.caption("Typical values are averages over the training messages of each class.")
