@@ -81,7 +81,14 @@ class ArtifactStore:
         """Whether a manifest is there (cheap; :meth:`load` still verifies)."""
         return (self.path(engine, key) / MANIFEST).is_file()
 
-    def save(self, engine: str, key: str, write: Callable[[Path], None], info: Mapping[str, Any]) -> Path:
+    def save(
+        self,
+        engine: str,
+        key: str,
+        write: Callable[[Path], None],
+        info: Mapping[str, Any],
+        libraries: Iterable[str] = (),
+    ) -> Path:
         """Write an artifact atomically.
 
         Args:
@@ -89,6 +96,7 @@ class ArtifactStore:
             key: From :func:`artifact_key`.
             write: Fills the given empty folder with the model files.
             info: JSON-able facts kept in the manifest (metrics, card).
+            libraries: Packages whose versions the manifest records (Python's always is).
 
         Returns:
             The artifact's folder.
@@ -98,13 +106,17 @@ class ArtifactStore:
         tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key}-"))
         try:
             write(tmp)
-            files = {p.name: sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+            # Every file, sub-folders included (a saved tokenizer/ is part of the model).
+            files = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+            if not files:
+                raise ValueError(f"write() saved no files for {engine}/{key}; nothing to cache.")
             manifest = {
                 "format": FORMAT,
                 "engine": engine,
                 "key": key,
                 "files": files,
                 "created": time.time(),
+                "versions": library_versions(libraries),
                 "info": _plain(info),
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str))
@@ -160,6 +172,7 @@ def load_or_train(
     write: Callable[[T, Path], None],
     read: Callable[[Path], T],
     info: Callable[[T], Mapping[str, Any]],
+    libraries: Iterable[str] = (),
     progress: Progress = null_progress,
 ) -> T:
     """Load a cached model or train, save and return a new one.
@@ -172,6 +185,7 @@ def load_or_train(
         write: Saves a model into a folder.
         read: Loads a model from a folder.
         info: Facts about a model for its manifest.
+        libraries: Packages whose versions the manifest records.
         progress: Ends at 1.0 either way.
 
     Returns:
@@ -183,7 +197,7 @@ def load_or_train(
         return cached
     model = train(scaled(progress, 0.0, 0.97))
     try:
-        store.save(engine, key, lambda folder: write(model, folder), info(model))
+        store.save(engine, key, lambda folder: write(model, folder), info(model), libraries)
     except OSError as exc:  # a read-only or full disk must not break the page
         log.warning("Could not cache %s/%s: %s", engine, key, exc)
     progress(1.0, "Model trained")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import tempfile
@@ -67,6 +68,8 @@ def download(
                 out.write(chunk)
                 if total:
                     progress(min(done / total, 1.0), f"Downloading {url} ({done / 1e6:.1f} of {total / 1e6:.1f} MB)")
+        if total and done != total:
+            raise SourceError(f"{url} ended after {done:,} of {total:,} bytes; the download is incomplete.")
         if sha256 is not None:
             actual = sha256_file(tmp)
             if actual != sha256:
@@ -74,7 +77,7 @@ def download(
         tmp.replace(dest)
         progress(1.0, f"Downloaded {dest.name}")
         return dest
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as exc:
         raise SourceError(f"Could not download {url}: {getattr(exc, 'reason', exc)}") from exc
     finally:
         tmp.unlink(missing_ok=True)
@@ -85,16 +88,15 @@ def extract_member(archive: Path, member: str, dest: Path, *, sha256: str | None
 
     Only the named member is read, so a hostile archive cannot write elsewhere.
     """
-    try:
-        with zipfile.ZipFile(archive) as zf, zf.open(member) as src:
-            fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
-            with os.fdopen(fd, "wb") as out:
-                while chunk := src.read(CHUNK):
-                    out.write(chunk)
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise SourceError(f"{archive.name} is not a zip archive holding {member!r}: {exc}") from exc
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
     tmp = Path(tmp_name)
     try:
+        try:
+            with os.fdopen(fd, "wb") as out, zipfile.ZipFile(archive) as zf, zf.open(member) as src:
+                while chunk := src.read(CHUNK):
+                    out.write(chunk)
+        except (zipfile.BadZipFile, KeyError) as exc:
+            raise SourceError(f"{archive.name} is not a zip archive holding {member!r}: {exc}") from exc
         if sha256 is not None and sha256_file(tmp) != sha256:
             raise SourceError(f"Checksum mismatch for {member} inside {archive.name}.")
         tmp.replace(dest)

@@ -53,7 +53,7 @@ def cache_dir() -> Path:
 
 
 def downloads_allowed() -> bool:
-    """Whether engines may try the network (both GALLERY_OFFLINE and HF_HUB_OFFLINE veto)."""
+    """Whether engines may download datasets (``GALLERY_OFFLINE=1`` forbids it; see :func:`hub_allowed` for models)."""
     return not _flag("GALLERY_OFFLINE")
 
 

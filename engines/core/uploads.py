@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
@@ -133,18 +134,25 @@ def read_table(
         lines = [line for line in lines if line]
         frame = pd.DataFrame({"text": lines[:max_rows]}, dtype=object)
         return TableUpload(frame, len(lines), "text")
+    quote_hint = 'If a text contains the separator, put it in double quotes ("hello, world").'
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=_delimiter(text, filename),
-            dtype=str,
-            keep_default_na=False,
-            on_bad_lines="skip",
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: a row with an extra field must not silently become the index.
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=_delimiter(text, filename),
+                dtype=str,
+                keep_default_na=False,
+                index_col=False,
+                on_bad_lines="error",
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         raise InputError(
-            f"`{filename}` could not be read as CSV ({exc}). Check it has a header row and one record per line."
+            f"`{filename}` could not be read as CSV ({exc}). Check it has a header row and one record per line. {quote_hint}"
         ) from exc
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        raise InputError(f"`{filename}` has rows with more fields than its header row. {quote_hint}")
     if frame.empty or len(frame.columns) == 0:
         raise InputError(f"`{filename}` has a header but no rows. Add at least one row of text under the header.")
     frame.columns = [str(c).strip() or f"column {i + 1}" for i, c in enumerate(frame.columns)]

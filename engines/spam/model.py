@@ -587,6 +587,7 @@ def load_or_train(
         write=_write,
         read=_read,
         info=lambda m: {"metrics": m.metrics_, "card": m.card_.model},
+        libraries=LIBRARIES,
         progress=progress,
     )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engines.core import artifacts
@@ -60,7 +61,12 @@ class Trainer:
 def run(store: ArtifactStore, trainer: Trainer, progress=None, *, read=read_model, key: str = "k1") -> Model:
     kwargs = {"progress": progress} if progress is not None else {}
     return load_or_train(
-        store, "toy", key, train=trainer, write=write_model, read=read,
+        store,
+        "toy",
+        key,
+        train=trainer,
+        write=write_model,
+        read=read,
         info=lambda m: {"metrics": {"f1": 0.9}, "n_weights": len(m.weights), "versions": library_versions(LIBRARIES)},
         **kwargs,
     )
@@ -233,8 +239,14 @@ def test_corrupted_artifact_is_retrained(store):
 
 @pytest.mark.parametrize(
     "manifest_text",
-    ["", '{"format": 1, "files"', "[]", '{"format": 1, "key": "k1", "files": {}}',
-     '{"format": 999, "key": "k1", "files": {"weights.json": "0"}}', "\udcff"],
+    [
+        "",
+        '{"format": 1, "files"',
+        "[]",
+        '{"format": 1, "key": "k1", "files": {}}',
+        '{"format": 999, "key": "k1", "files": {"weights.json": "0"}}',
+        "\udcff",
+    ],
     ids=["empty", "truncated", "not an object", "no files", "future format", "undecodable"],
 )
 def test_invalid_manifest_means_retrain(store, manifest_text):
@@ -273,8 +285,6 @@ def test_unwritable_cache_still_returns_the_trained_model(tmp_path, progress_log
     progress_log.assert_complete()
 
 
-@pytest.mark.xfail(strict=True, reason="ArtifactStore.save checksums only top-level files (tmp.iterdir()), so a "
-                                       "corrupted file in a subfolder (e.g. a saved tokenizer/) is trusted")
 def test_corruption_in_a_subfolder_is_detected(store):
     def write_nested(folder: Path) -> None:
         write_model(Model([1.0], "abc"), folder)
@@ -285,3 +295,17 @@ def test_corruption_in_a_subfolder_is_detected(store):
     (folder / "tokenizer" / "vocab.txt").write_text("spam\nHAM\n")
 
     assert store.load("toy", "k1", read_model) is None
+
+
+def test_manifest_records_library_versions(store):
+    folder = store.save("toy", "k1", lambda f: write_model(Model([1.0], "abc"), f), {}, libraries=("numpy", "nope-pkg"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["versions"]["numpy"] == np.__version__
+    assert manifest["versions"]["nope-pkg"] == "absent"
+    assert "python" in manifest["versions"]
+
+
+def test_a_write_that_saves_nothing_is_an_error_not_a_silent_retrain_loop(store):
+    with pytest.raises(ValueError, match="saved no files"):
+        store.save("toy", "k1", lambda folder: None, {})
+    assert not store.exists("toy", "k1")

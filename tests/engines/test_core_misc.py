@@ -60,8 +60,16 @@ def test_unknown_demo_key_lists_the_valid_keys():
 
 
 def fake_demo(key: str, section: str) -> Demo:
-    return Demo(key=key, title=key.title(), icon="*", section=section, pitch="p", techniques=(),
-                page=f"pages/{key}.py", engine=f"engines.{key}")
+    return Demo(
+        key=key,
+        title=key.title(),
+        icon="*",
+        section=section,
+        pitch="p",
+        techniques=(),
+        page=f"pages/{key}.py",
+        engine=f"engines.{key}",
+    )
 
 
 def test_by_section_follows_sections_order_and_drops_empty_sections(monkeypatch):
@@ -102,8 +110,9 @@ def test_demo_page_exists_and_engine_imports(demo):
 @pytest.mark.parametrize("demo", DEMOS, ids=[d.key for d in DEMOS])
 def test_engine_imports_no_streamlit(demo):
     code = f"import sys, {demo.engine}; print('streamlit' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=registry.ROOT, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=registry.ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
@@ -113,10 +122,17 @@ def test_engine_imports_no_streamlit(demo):
 
 def make_card(**kwargs) -> ModelCard:
     fields = dict(
-        model="Calibrated linear SVM", why="Strong on short texts.", data="SMS Spam Collection",
-        provenance="bundled sample", split="Stratified 70/30 split, seed 0.",
-        metrics={"accuracy": 0.98765, "spam F1": 0.9}, train_seconds=1.234, n_train=3900, n_test=1672,
-        limitations=("English only.", "Trained on 2012 messages."), versions={"scikit-learn": "1.8.0"},
+        model="Calibrated linear SVM",
+        why="Strong on short texts.",
+        data="SMS Spam Collection",
+        provenance="bundled sample",
+        split="Stratified 70/30 split, seed 0.",
+        metrics={"accuracy": 0.98765, "spam F1": 0.9},
+        train_seconds=1.234,
+        n_train=3900,
+        n_test=1672,
+        limitations=("English only.", "Trained on 2012 messages."),
+        versions={"scikit-learn": "1.8.0"},
         citation="Almeida et al. 2011",
     )
     fields.update(kwargs)
@@ -144,8 +160,10 @@ def test_model_card_without_limitations_or_citation_says_so():
 # --- settings -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "allowed"), [("1", False), ("true", False), (" YES ", False), ("on", False),
-                                               ("0", True), ("", True), ("no", True)])
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [("1", False), ("true", False), (" YES ", False), ("on", False), ("0", True), ("", True), ("no", True)],
+)
 def test_gallery_offline_controls_downloads_and_the_hub(monkeypatch, value, allowed):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("GALLERY_OFFLINE", value)

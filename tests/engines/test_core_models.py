@@ -27,8 +27,28 @@ from huggingface_hub import snapshot_download  # noqa: E402
 
 from engines.core.model_sources import ModelSpec, resolve_model  # noqa: E402
 
-WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "movie", "film", "was", "is", "great", "awful",
-         "good", "bad", "plot", "acting", "boring", "fun", "a", "very"]
+WORDS = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "the",
+    "movie",
+    "film",
+    "was",
+    "is",
+    "great",
+    "awful",
+    "good",
+    "bad",
+    "plot",
+    "acting",
+    "boring",
+    "fun",
+    "a",
+    "very",
+]
 TEXT = "the movie was very good"
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
 COMMIT = "0123456789abcdef0123456789abcdef01234567"  # a 40-hex commit id, as the hub uses
@@ -54,8 +74,15 @@ def tiny_model(tmp_path_factory) -> TinyModel:
     tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"))
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=len(WORDS), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=32, num_labels=2, id2label=LABELS, label2id={v: k for k, v in LABELS.items()},
+        vocab_size=len(WORDS),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        num_labels=2,
+        id2label=LABELS,
+        label2id={v: k for k, v in LABELS.items()},
     )
     model = BertForSequenceClassification(config).eval()
     with torch.no_grad():
@@ -122,8 +149,7 @@ def predict(path: Path) -> dict:
 # --- rung 1: GALLERY_MODEL_DIR ---------------------------------------------------------------
 
 
-def test_local_model_dir_is_used_and_the_model_loads(tmp_path, monkeypatch, tiny_model, network_guard,
-                                                     progress_log):
+def test_local_model_dir_is_used_and_the_model_loads(tmp_path, monkeypatch, tiny_model, network_guard, progress_log):
     models = tmp_path / "models"
     copy_model(tiny_model, models / "tiny-bert")
     monkeypatch.setenv("GALLERY_MODEL_DIR", str(models))
@@ -178,8 +204,9 @@ def test_installed_package_with_weights_is_used(tmp_path, monkeypatch, tiny_mode
     copy_model(tiny_model, package / "weights" / "bert")
     monkeypatch.syspath_prepend(str(site))
 
-    resolved = resolve_model(spec(hub_id="org/tiny-bert", package="gallery_fake_weights_pkg",
-                                  package_subdir="weights/bert"))
+    resolved = resolve_model(
+        spec(hub_id="org/tiny-bert", package="gallery_fake_weights_pkg", package_subdir="weights/bert")
+    )
 
     assert resolved.kind == "installed package"
     assert resolved.path == package / "weights" / "bert"
@@ -240,8 +267,9 @@ def test_hugging_face_cache_of_another_repository_is_not_used(tiny_model, hf_hub
 
 
 @pytest.mark.parametrize("veto", ["GALLERY_OFFLINE", "HF_HUB_OFFLINE"])
-def test_hub_disallowed_gives_the_offline_model_without_network(monkeypatch, hf_hub, http_server, network_guard,
-                                                                progress_log, veto):
+def test_hub_disallowed_gives_the_offline_model_without_network(
+    monkeypatch, hf_hub, http_server, network_guard, progress_log, veto
+):
     monkeypatch.setattr(hf_constants, "ENDPOINT", http_server.url(""))  # a hub call would be counted here
     if veto == "GALLERY_OFFLINE":
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
@@ -261,8 +289,7 @@ def test_hub_disallowed_gives_the_offline_model_without_network(monkeypatch, hf_
     progress_log.assert_complete()
 
 
-def test_hub_allowed_but_unreachable_falls_back_quickly(monkeypatch, hf_hub, closed_port, network_guard,
-                                                        progress_log):
+def test_hub_allowed_but_unreachable_falls_back_quickly(monkeypatch, hf_hub, closed_port, network_guard, progress_log):
     hub_online(monkeypatch, f"http://127.0.0.1:{closed_port}")
 
     started = time.monotonic()

@@ -154,8 +154,7 @@ def test_corrupted_cache_is_replaced_by_a_fresh_download(tmp_path, monkeypatch, 
 # --- rung 3: download ---------------------------------------------------------------------
 
 
-def test_download_lands_in_the_cache_verified_with_monotonic_progress(tmp_path, monkeypatch, http_server,
-                                                                      progress_log):
+def test_download_lands_in_the_cache_verified_with_monotonic_progress(tmp_path, monkeypatch, http_server, progress_log):
     allow_downloads(monkeypatch)
     spec = serve_all(http_server, tmp_path)
 
@@ -199,8 +198,7 @@ def test_zip_archive_member_is_downloaded_and_extracted(tmp_path, monkeypatch, h
     assert sorted(p.name for p in files_under(dataset_cache(spec))) == sorted(FILES)  # archive removed
 
 
-def test_checksum_mismatch_falls_back_to_the_sample_and_leaves_nothing_in_the_cache(tmp_path, monkeypatch,
-                                                                                    http_server):
+def test_checksum_mismatch_falls_back_to_the_sample_and_leaves_nothing_in_the_cache(tmp_path, monkeypatch, http_server):
     allow_downloads(monkeypatch)
     remote = {
         "messages.tsv": RemoteFile(http_server.add("/messages.tsv", MESSAGES.replace(b"station", b"stati0n"))),
@@ -299,8 +297,7 @@ def test_spec_without_download_addresses_says_so(tmp_path, monkeypatch):
 # --- rung 4: offline -> the bundled sample ------------------------------------------------
 
 
-def test_offline_never_contacts_the_server_and_uses_the_sample(tmp_path, http_server, network_guard,
-                                                               progress_log):
+def test_offline_never_contacts_the_server_and_uses_the_sample(tmp_path, http_server, network_guard, progress_log):
     spec = serve_all(http_server, tmp_path)  # GALLERY_OFFLINE=1 from the autouse fixture
 
     resolved = resolve_dataset(spec, progress_log)
@@ -386,11 +383,9 @@ def test_extract_member_reads_only_the_named_member(tmp_path):
         extract_member(tmp_path / "good.txt", "good.txt", tmp_path / "x.txt")
 
 
-# --- known defects in engines/core/download.py (strict xfail: they turn red once fixed) ------------
+# --- defects found by these tests and fixed in engines/core/download.py ---------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="download() lets http.client.HTTPException (BadStatusLine) escape "
-                                       "instead of raising SourceError, so resolve_dataset crashes")
 def test_garbage_http_reply_falls_back_to_the_sample(tmp_path, monkeypatch, http_server):
     allow_downloads(monkeypatch)
     url = http_server.add("/garbage", raw=b"NOT HTTP AT ALL\r\n\r\n")
@@ -401,8 +396,6 @@ def test_garbage_http_reply_falls_back_to_the_sample(tmp_path, monkeypatch, http
     assert resolved.provenance == "bundled sample"
 
 
-@pytest.mark.xfail(strict=True, reason="download() accepts a body shorter than its Content-Length when no "
-                                       "sha256 is given, caching a truncated file")
 def test_download_rejects_a_body_shorter_than_announced(tmp_path, http_server):
     url = http_server.add("/short", b"a" * 500, content_length=1000)
     with pytest.raises(SourceError):
@@ -410,8 +403,6 @@ def test_download_rejects_a_body_shorter_than_announced(tmp_path, http_server):
     assert not (tmp_path / "short").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="extract_member() leaves its '<name>*.part' temp file behind when the "
-                                       "member fails its CRC check")
 def test_corrupt_zip_member_leaves_no_partial_file(tmp_path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:  # stored, so a flipped byte reaches the CRC check

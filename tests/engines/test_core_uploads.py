@@ -193,9 +193,6 @@ def test_decode_text_returns_the_text():
         decode_text(b"abc", "a.txt", max_bytes=2)
 
 
-@pytest.mark.xfail(strict=True, reason="read_table lets pandas treat the first field as an implicit index when a "
-                                       "row has more fields than the header, so columns shift silently "
-                                       "(suggested: index_col=False and an InputError asking to quote the text)")
 def test_unquoted_commas_do_not_shift_columns_silently():
     data = b"id,message\n1,hello, how are you\n2,fine thanks\n"
     try:
