@@ -229,12 +229,13 @@ with batch_tab:
 with perf_tab:
     m = model.metrics_
     st.markdown(f"Measured on **{model.card_.n_test:,} held-out messages** the model never saw in training.")
-    tiles = st.columns(5)
+    tiles = st.columns(6)
     tiles[0].metric("Accuracy", ui.percent(m["accuracy"], 2))
     tiles[1].metric("Spam caught (recall)", ui.percent(m["spam_caught"]))
-    tiles[2].metric("Ham blocked (false positives)", ui.percent(m["blocked_ham"], 2))
+    tiles[2].metric("Ham blocked", ui.percent(m["blocked_ham"], 2), help="Legitimate messages wrongly flagged as spam.")
     tiles[3].metric("Precision", ui.percent(m["precision"]))
-    tiles[4].metric("ROC AUC", f"{m['roc_auc']:.4f}")
+    tiles[4].metric("F1", f"{m['f1']:.3f}")
+    tiles[5].metric("ROC AUC", f"{m['roc_auc']:.4f}")
     cm_col, roc_col, pr_col = st.columns(3)
     with cm_col:
         cm = model.confusion_

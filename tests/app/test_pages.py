@@ -55,6 +55,9 @@ def check_spam(at: AppTest) -> None:
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Spam"] == "4" and metrics["Ham"] == "6", metrics
+    # Held-out performance tiles.
+    assert {"Accuracy", "Spam caught (recall)", "Ham blocked", "Precision", "F1", "ROC AUC"} <= set(metrics)
+    assert metrics["Accuracy"].endswith("%")
     # Compare approaches on the same split.
     at.button(key="spam_compare").click().run()
     assert not at.exception
