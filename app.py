@@ -6,7 +6,7 @@ from engines.registry import by_section
 
 st.set_page_config(page_title="ML Demo Gallery", page_icon="🧪", layout="wide")
 
-home = st.Page("pages/home.py", title="Gallery", icon="🏠", default=True)
+home = st.Page("app_pages/home.py", title="Gallery", icon="🏠", default=True)
 sections = {
     section: [st.Page(d.page, title=d.title, icon=d.icon, url_path=d.key) for d in demos]
     for section, demos in by_section().items()

@@ -56,7 +56,7 @@ DEMOS: tuple[Demo, ...] = (
             "naive Bayes baseline",
             "occlusion explanations",
         ),
-        page="pages/spam.py",
+        page="app_pages/spam.py",
         engine="engines.spam",
     ),
 )

@@ -28,6 +28,13 @@ def open_page(demo: Demo) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, key: str, label: str) -> None:
+    """Select a stateful tab (st.tabs with a key) as a click would, and rerun."""
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def texts(elements) -> list[str]:
     return [str(e.value) for e in elements]
 
@@ -50,19 +57,25 @@ def check_spam(at: AppTest) -> None:
     at.text_area(key="spam_text").set_value("x" * 1_048_576).run()
     assert any("1,048,576 characters" in t for t in texts(at.error))
     assert not at.exception
-    # Batch mode on the example file.
+    # Batch mode on the example file (tabs are stateful: only the open one runs).
+    open_tab(at, "spam_tab", "📦 Batch")
     at.button(key="spam_batch_run").click().run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Spam"] == "4" and metrics["Ham"] == "6", metrics
     # Held-out performance tiles.
+    open_tab(at, "spam_tab", "📈 Performance")
+    metrics = {m.label: m.value for m in at.metric}
     assert {"Accuracy", "Spam caught (recall)", "Ham blocked", "Precision", "F1", "ROC AUC"} <= set(metrics)
     assert metrics["Accuracy"].endswith("%")
     # Compare approaches on the same split.
+    open_tab(at, "spam_tab", "⚖️ Compare approaches")
     at.button(key="spam_compare").click().run()
     assert not at.exception
-    assert len(at.dataframe) >= 2
+    compared = at.dataframe[0].value
+    assert len(compared) == 4 and "accuracy" in compared.columns, compared
     # Model card.
+    open_tab(at, "spam_tab", "🪪 Model card")
     assert any("Model card" in t for t in texts(at.markdown))
 
 
@@ -117,7 +130,9 @@ BAD_UPLOADS = [
 
 @pytest.fixture(scope="module")
 def spam_page():
-    return open_page(next(d for d in DEMOS if d.key == "spam"))
+    at = open_page(next(d for d in DEMOS if d.key == "spam"))
+    open_tab(at, "spam_tab", "📦 Batch")
+    return at
 
 
 @pytest.mark.parametrize(("name", "payload", "message"), BAD_UPLOADS, ids=[b[0] for b in BAD_UPLOADS])
@@ -127,8 +142,10 @@ def test_spam_bad_uploads_show_an_error_and_the_page_survives(spam_page, name, p
     assert not at.exception
     assert any(message in t for t in texts(at.error)), texts(at.error)
     # The rest of the page still works.
+    open_tab(at, "spam_tab", "🔎 Try it")
     at.button(key="spam_example_Work").click().run()
     assert any("Not spam" in t for t in texts(at.success))
+    open_tab(at, "spam_tab", "📦 Batch")
 
 
 def test_spam_upload_without_a_text_column_lets_the_user_pick(spam_page):

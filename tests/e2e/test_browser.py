@@ -29,6 +29,23 @@ def assert_clean_console(errors: list[str], where: str) -> None:
     assert not errors, f"{where}: errors in the browser console:\n" + "\n".join(errors)
 
 
+def assert_app_navigation(page, where: str) -> None:
+    """The sidebar is the registry's navigation (sections, "Gallery"), not Streamlit's file-based fallback."""
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.get_by_text("Gallery", exact=True).count() == 1, f"{where}: the app's navigation is missing"
+    for demo in DEMOS:
+        assert nav.get_by_text(demo.title, exact=True).count() == 1, f"{where}: {demo.title!r} not in the navigation"
+
+
+def test_a_deep_link_as_the_first_request_still_runs_app_py(page, app_url):
+    # First test of the session on purpose: on a fresh server Streamlit once ran a `pages/` script
+    # bare for a deep link (no st.navigation, no page config), which is why pages live in app_pages/.
+    demo = DEMOS[0]
+    open_page(page, f"{app_url}/{demo.key}", demo.title)
+    assert_app_navigation(page, f"{demo.key} (first request)")
+    assert_no_exception(page, demo.key)
+
+
 def test_home_lists_every_demo(page, app_url, console_errors, screenshot):
     open_page(page, app_url, "ML Demo Gallery")
     main = page.locator('[data-testid="stMain"]')  # the cards, not the sidebar navigation
@@ -42,6 +59,7 @@ def test_home_lists_every_demo(page, app_url, console_errors, screenshot):
 @pytest.mark.parametrize("demo", DEMOS, ids=[d.key for d in DEMOS])
 def test_demo_page_main_action(page, app_url, console_errors, screenshot, demo):
     open_page(page, f"{app_url}/{demo.key}", demo.title)
+    assert_app_navigation(page, demo.key)
     assert_no_exception(page, f"{demo.key} (first run)")
     for name in MAIN_ACTIONS:
         button = page.get_by_role("button", name=name, exact=True)

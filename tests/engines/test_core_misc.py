@@ -67,7 +67,7 @@ def fake_demo(key: str, section: str) -> Demo:
         section=section,
         pitch="p",
         techniques=(),
-        page=f"pages/{key}.py",
+        page=f"app_pages/{key}.py",
         engine=f"engines.{key}",
     )
 

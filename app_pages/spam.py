@@ -5,11 +5,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages import ui
 from engines import spam
 from engines.core.errors import InputError, SourceError
 from engines.core.uploads import MAX_UPLOAD_BYTES, read_table
 from engines.registry import ROOT, get_demo
-from pages import ui
 
 DEMO = get_demo("spam")
 SAMPLE_FILE = ROOT / "assets" / "sample_messages.csv"
@@ -67,12 +67,9 @@ if not spam.is_cached(config, resolved):
 model = load_model(choice.value, resolved.sha256)
 ui.source_notice(resolved, spam.PIPELINES[choice]["title"])
 
-try_tab, batch_tab, perf_tab, compare_tab, card_tab = st.tabs(
-    ["🔎 Try it", "📦 Batch", "📈 Performance", "⚖️ Compare approaches", "🪪 Model card"]
-)
 
 # ------------------------------------------------------------------ try it
-with try_tab:
+def render_try() -> None:
     st.session_state.setdefault(TEXT_KEY, spam.EXAMPLES["Prize scam"])
 
     def use_example(name: str) -> None:
@@ -161,8 +158,9 @@ with try_tab:
             )
             st.caption("Typical values are averages over the training messages of each class.")
 
+
 # ------------------------------------------------------------------ batch
-with batch_tab:
+def render_batch() -> None:
     st.markdown(
         f"Upload a **CSV/TSV** (with a header row) or a **TXT** file (one message per line). "
         f"Up to {spam.MAX_BATCH:,} messages and {MAX_UPLOAD_BYTES // 2**20} MB are classified; you can download the results."
@@ -225,8 +223,9 @@ with batch_tab:
             key="spam_batch_download",
         )
 
+
 # ------------------------------------------------------------------ performance
-with perf_tab:
+def render_perf() -> None:
     m = model.metrics_
     st.markdown(f"Measured on **{model.card_.n_test:,} held-out messages** the model never saw in training.")
     tiles = st.columns(6)
@@ -271,8 +270,9 @@ with perf_tab:
     else:
         st.dataframe(model.errors_, hide_index=True, width="stretch")
 
+
 # ------------------------------------------------------------------ compare
-with compare_tab:
+def render_compare() -> None:
     st.markdown(
         "All pipelines trained and tested on **the same 70/30 split**: the seed article's naive Bayes baseline, "
         "two classic TF-IDF models and our default. `python -m benchmarks spam` repeats this over 10 splits."
@@ -319,6 +319,22 @@ with compare_tab:
         chart.update_layout(yaxis_range=[0.8, 1.0], height=360)
         st.plotly_chart(chart, width="stretch")
 
+
 # ------------------------------------------------------------------ card
-with card_tab:
+def render_card() -> None:
     ui.model_card(model.card_, file_name=f"model-card-spam-{choice.value}.md")
+
+
+TABS = {
+    "🔎 Try it": render_try,
+    "📦 Batch": render_batch,
+    "📈 Performance": render_perf,
+    "⚖️ Compare approaches": render_compare,
+    "🪪 Model card": render_card,
+}
+# Stateful tabs: a button pressed inside a tab reruns the page without jumping back to the
+# first tab, and only the open tab's content runs.
+for tab, render in zip(st.tabs(list(TABS), key="spam_tab", on_change="rerun"), TABS.values(), strict=True):
+    if tab.open:
+        with tab:
+            render()

@@ -30,7 +30,8 @@ def page_header(demo: Demo, intro: str) -> None:
 def source_notice(data: ResolvedDataset, model_title: str) -> None:
     """Say which data and which model the page uses; a sample gets a visible warning."""
     if data.is_sample:
-        st.warning(f"**Sample data.** {data.notice}", icon="🧪")
+        why = f"  \n*Why not the real data:* {' '.join(data.notes)}" if data.notes else ""
+        st.warning(f"**Sample data.** {data.notice}{why}", icon="🧪")
     spec = data.spec
     link = f"[{spec.title}]({spec.homepage})" if spec.homepage else spec.title
     st.caption(f"**Data:** {link} · {data.provenance} · {spec.licence}  \n**Model:** {model_title}")
