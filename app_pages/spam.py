@@ -228,7 +228,7 @@ def render_batch() -> None:
 def render_perf() -> None:
     m = model.metrics_
     st.markdown(f"Measured on **{model.card_.n_test:,} held-out messages** the model never saw in training.")
-    tiles = st.columns(6)
+    tiles = [*st.columns(3), *st.columns(3)]  # two rows: six long numbers do not fit one
     tiles[0].metric("Accuracy", ui.percent(m["accuracy"], 2))
     tiles[1].metric("Spam caught (recall)", ui.percent(m["spam_caught"]))
     tiles[2].metric("Ham blocked", ui.percent(m["blocked_ham"], 2), help="Legitimate messages wrongly flagged as spam.")
