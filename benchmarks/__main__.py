@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 from benchmarks.common import Skip, format_table
 from engines.registry import DEMOS
 
-# Registry key -> benchmark module; every demo adds its own.
-BENCHMARKS = {"spam": "benchmarks.spam"}
+# Registry key -> benchmark module: a demo's benchmark is benchmarks/<key>.py, found automatically.
+BENCHMARKS = {
+    d.key: f"benchmarks.{d.key}" for d in DEMOS if importlib.util.find_spec(f"benchmarks.{d.key}") is not None
+}
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
