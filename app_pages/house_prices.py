@@ -136,7 +136,7 @@ def render_estimate() -> None:
     try:
         row = hp.check_form(dataset, values)
         estimate = model.estimate(row)
-        drivers = model.explain(row, [k for k in row if k in values])
+        drivers = hp.explain_form(model, dataset, values)
     except InputError as exc:
         st.error(str(exc))
         return
@@ -150,9 +150,7 @@ def render_estimate() -> None:
     )
     if dataset is hp.Dataset.CALIFORNIA and estimate.price > 450_000:
         st.caption("Census values were capped at $500,001, so estimates near the top are conservative.")
-    labels = {f.key: f.label for f in hp.FIELDS[dataset]}
-    shown = drivers.assign(feature=[labels.get(f, f) for f in drivers["feature"]])
-    shown = shown.assign(direction=np.where(shown["effect"] > 0, "raises the price", "lowers the price"))
+    shown = drivers.assign(direction=np.where(drivers["effect"] > 0, "raises the price", "lowers the price"))
     bars = px.bar(
         shown.iloc[::-1],
         x="effect",

@@ -12,7 +12,7 @@ from engines.house_prices.data import (
     parse,
     price_by_group,
 )
-from engines.house_prices.form import FIELDS, PRESETS, Field, check_form
+from engines.house_prices.form import FIELDS, PRESETS, Field, check_form, explain_form, typical_form
 from engines.house_prices.model import (
     DEFAULT_MODEL,
     MODELS,
@@ -50,6 +50,7 @@ __all__ = [
     "compare_models",
     "cross_validate",
     "evaluate",
+    "explain_form",
     "find_outliers",
     "is_cached",
     "load_dataset",
@@ -59,4 +60,5 @@ __all__ = [
     "price_by_group",
     "train",
     "train_table",
+    "typical_form",
 ]

@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from engines.core.errors import InputError
 from engines.house_prices.data import OCEAN, Dataset
 
@@ -154,3 +157,44 @@ def _to_raw(dataset: Dataset, clean: dict[str, Any]) -> dict[str, Any]:
     if "people_per_household" in clean:
         row["population"] = clean["people_per_household"] * households
     return row
+
+
+def typical_form(dataset: Dataset | str, typical: dict[str, Any]) -> dict[str, Any]:
+    """The form values of a typical row (a trained model's ``typical_``)."""
+    dataset = Dataset(dataset)
+    values = {f.key: typical.get(f.key) for f in FIELDS[dataset] if f.key in typical}
+    if dataset is Dataset.CALIFORNIA:
+        households = typical.get("households") or 1.0
+        values["rooms_per_household"] = typical.get("total_rooms", np.nan) / households
+        values["bedrooms_per_household"] = typical.get("total_bedrooms", np.nan) / households
+        values["people_per_household"] = typical.get("population", np.nan) / households
+    return values
+
+
+def explain_form(model: Any, dataset: Dataset | str, values: dict[str, Any]) -> pd.DataFrame:
+    """How much each form value moved the price: the estimate minus the estimate with that value typical.
+
+    Raises:
+        InputError: when the form values are invalid (see :func:`check_form`).
+    """
+    dataset = Dataset(dataset)
+    typical = typical_form(dataset, model.typical_)
+    keys = [f.key for f in FIELDS[dataset] if f.key in values and f.key in typical]
+    rows = [check_form(dataset, values)]
+    for key in keys:
+        rows.append(_to_raw(dataset, {**_clean_numbers(dataset, values), key: typical[key]}))
+    prices = model.predict_frame(pd.DataFrame(rows))
+    labels = {f.key: f.label for f in FIELDS[dataset]}
+    return pd.DataFrame(
+        {
+            "feature": [labels[k] for k in keys],
+            "value": [values[k] for k in keys],
+            "typical": [typical[k] for k in keys],
+            "effect": prices[0] - prices[1:],
+        }
+    ).sort_values("effect", key=np.abs, ascending=False, ignore_index=True)
+
+
+def _clean_numbers(dataset: Dataset, values: dict[str, Any]) -> dict[str, Any]:
+    fields = {f.key: f for f in FIELDS[dataset]}
+    return {k: (v if fields[k].is_choice else float(v)) for k, v in values.items() if k in fields and v is not None}

@@ -318,3 +318,15 @@ def test_real_california_boosting_reaches_the_target(shared_data):
     assert model.metrics_["r2"] > 0.84
     assert model.metrics_["rmse"] / 1e5 < 0.47
     assert 0.87 <= model.metrics_["coverage"] <= 0.93
+
+
+def test_form_explanation_covers_every_field(california_model):
+    values = hp.PRESETS[hp.Dataset.CALIFORNIA]["Luxury"]
+    table = hp.explain_form(california_model, "california", values)
+    assert len(table) == len(hp.FIELDS[hp.Dataset.CALIFORNIA])
+    effects = table.set_index("feature")["effect"]
+    assert effects["Median income ($10k)"] > 0  # 11 is far above the typical income
+    typical = hp.typical_form("california", california_model.typical_)
+    assert 3 < typical["rooms_per_household"] < 8
+    with pytest.raises(InputError, match="Rooms per household"):
+        hp.explain_form(california_model, "california", {**values, "rooms_per_household": -1})
