@@ -74,6 +74,21 @@ DEMOS: tuple[Demo, ...] = (
         page="app_pages/house_prices.py",
         engine="engines.house_prices",
     ),
+    Demo(
+        key="churn",
+        title="Customer churn predictor",
+        icon="📉",
+        section="Tabular",
+        pitch="Describe a telecom customer and see how likely they are to leave, why, and whether a retention offer pays.",
+        techniques=(
+            "logistic regression + gradient boosting",
+            "profit-optimal threshold",
+            "permutation importance",
+            "bias check by group",
+        ),
+        page="app_pages/churn.py",
+        engine="engines.churn",
+    ),
 )
 
 

@@ -8,7 +8,9 @@ refitted on every row.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +37,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from engines.churn.data import TELCO, ChurnData, add_features, engineered_kinds
 from engines.core.artifacts import ArtifactStore, artifact_key, library_versions
@@ -53,6 +56,22 @@ IMPORTANCE_REPEATS = 3
 PDP_ROWS = 400  # rows averaged for each partial-dependence point
 PDP_POINTS = 25
 THRESHOLDS = np.round(np.linspace(0.0, 1.0, 101), 2)  # the profit curve's grid
+
+
+def _one_openmp_thread(func: Callable) -> Callable:
+    """Run ``func`` with one OpenMP thread.
+
+    Gradient boosting's OpenMP threads spin while they wait; on a small shared machine
+    (2 cores, a Streamlit server, other sessions) that made a 0.3 s fit take 30 s. The
+    data here is small, so one thread loses little when the machine is idle.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 class ModelName(StrEnum):
@@ -220,6 +239,7 @@ def oversample(x: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[pd.DataFrame,
     return x.iloc[index].reset_index(drop=True), y[index]
 
 
+@_one_openmp_thread
 def fit_pipeline(config: ChurnConfig, data_kinds: dict[str, str], x: pd.DataFrame, y: np.ndarray) -> Pipeline:
     """Fit ``config``'s pipeline on rows ``x``, ``y`` (oversampling them first when asked)."""
     pipeline = make_pipeline(
@@ -426,6 +446,7 @@ class ChurnModel:
         """Raw input columns, in training order."""
         return list(self.kinds_)
 
+    @_one_openmp_thread
     def churn_probabilities(self, frame: pd.DataFrame) -> np.ndarray:
         """P(churn) for already-validated rows."""
         column = list(self.pipeline_.classes_).index(1)
@@ -598,6 +619,7 @@ def _partial_dependence(pipeline: Pipeline, x: pd.DataFrame, feature: str, seed:
     return pd.DataFrame({feature: grid, "churn_probability": probs.mean(axis=1)})
 
 
+@_one_openmp_thread
 def train(
     config: ChurnConfig,
     data: ChurnData,
@@ -756,6 +778,7 @@ def load_or_train(
     )
 
 
+@_one_openmp_thread
 def compare_approaches(
     data: ChurnData,
     *,
