@@ -149,9 +149,14 @@ def render_try() -> None:
                 "typical": c.typical,
                 "direction": "raises risk" if c.effect > 0 else "lowers risk",
             }
-            for c in effects[:10]
+            for c in [e for e in effects if abs(e.effect) >= 0.0005][
+                :10
+            ]  # a detail equal to the typical one moves nothing
         ]
     ).iloc[::-1]
+    if top.empty:
+        st.info("This customer is the typical customer in every detail: no feature moves the risk away from it.")
+        return
     bars = px.bar(
         top,
         x="effect",
@@ -167,8 +172,8 @@ def render_try() -> None:
     st.plotly_chart(bars, width="stretch")
     st.caption(
         "Each bar: this customer's risk minus the risk with that one detail replaced by the typical customer's "
-        "(median number or most common category), everything else unchanged. Model-agnostic; details that act "
-        "together (tenure and total charges) are credited separately."
+        "(median number or most common category), everything else unchanged; details equal to the typical ones get no "
+        "bar. Model-agnostic; details that act together (tenure and total charges) are credited separately."
     )
 
 
