@@ -60,21 +60,6 @@ DEMOS: tuple[Demo, ...] = (
         engine="engines.spam",
     ),
     Demo(
-        key="house_prices",
-        title="House price estimator",
-        icon="🏠",
-        section="Tabular",
-        pitch="Describe a house and get its price with a 90% prediction interval, what drove it, and how five models compare.",
-        techniques=(
-            "gradient boosting",
-            "lasso feature selection",
-            "outlier detection",
-            "conformal intervals",
-        ),
-        page="app_pages/house_prices.py",
-        engine="engines.house_prices",
-    ),
-    Demo(
         key="churn",
         title="Customer churn predictor",
         icon="📉",
@@ -88,6 +73,21 @@ DEMOS: tuple[Demo, ...] = (
         ),
         page="app_pages/churn.py",
         engine="engines.churn",
+    ),
+    Demo(
+        key="house_prices",
+        title="House price estimator",
+        icon="🏠",
+        section="Tabular",
+        pitch="Describe a house and get its price with a 90% prediction interval, what drove it, and how five models compare.",
+        techniques=(
+            "gradient boosting",
+            "lasso feature selection",
+            "outlier detection",
+            "conformal intervals",
+        ),
+        page="app_pages/house_prices.py",
+        engine="engines.house_prices",
     ),
 )
 
