@@ -457,8 +457,4 @@ TABS = {
     "📂 Your data": render_upload,
     "🪪 Model card": render_card,
 }
-# Stateful tabs: a button pressed inside a tab keeps that tab open, and only the open tab's content runs.
-for tab, render in zip(st.tabs(list(TABS), key="churn_tab", on_change="rerun"), TABS.values(), strict=True):
-    if tab.open:
-        with tab:
-            render()
+ui.stateful_tabs(TABS, key="churn_tab")

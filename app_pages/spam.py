@@ -334,9 +334,4 @@ TABS = {
     "⚖️ Compare approaches": render_compare,
     "🪪 Model card": render_card,
 }
-# Stateful tabs: a button pressed inside a tab reruns the page without jumping back to the
-# first tab, and only the open tab's content runs.
-for tab, render in zip(st.tabs(list(TABS), key="spam_tab", on_change="rerun"), TABS.values(), strict=True):
-    if tab.open:
-        with tab:
-            render()
+ui.stateful_tabs(TABS, key="spam_tab")

@@ -67,3 +67,14 @@ def settings_key() -> tuple[str, ...]:
     """The data/model settings in force, so cached sources re-resolve when they change."""
     names = ("GALLERY_DATA_DIR", "GALLERY_CACHE_DIR", "GALLERY_MODEL_DIR", "GALLERY_OFFLINE", "HF_HUB_OFFLINE")
     return tuple(os.environ.get(n, "") for n in names)
+
+
+def stateful_tabs(tabs: dict[str, Callable[[], None]], key: str) -> None:
+    """Tabs that keep the open tab across reruns and run only its content.
+
+    Without state, a button pressed inside a later tab reruns the page and shows the first tab again.
+    """
+    for tab, render in zip(st.tabs(list(tabs), key=key, on_change="rerun"), tabs.values(), strict=True):
+        if tab.open:
+            with tab:
+                render()

@@ -13,10 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
@@ -40,8 +38,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from threadpoolctl import threadpool_limits
 
 from engines.churn.data import TELCO, ChurnData, add_features, engineered_kinds
-from engines.core.artifacts import ArtifactStore, artifact_key, library_versions
-from engines.core.artifacts import load_or_train as _load_or_train
+from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
 from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
 from engines.core.errors import InputError
@@ -726,26 +723,17 @@ def train(
     )
 
 
+CACHE = EngineCache(ENGINE, ENGINE_VERSION, ChurnModel, LIBRARIES)
+
+
 def model_key(config: ChurnConfig, data_sha256: str) -> str:
     """The artifact key of a config trained on data with that checksum."""
-    return artifact_key(f"{ENGINE}-v{ENGINE_VERSION}", config, data_sha256, LIBRARIES)
+    return CACHE.key(config, data_sha256)
 
 
-def _write(model: ChurnModel, folder: Path) -> None:
-    joblib.dump(model, folder / "model.joblib")
-
-
-def _read(folder: Path) -> ChurnModel:
-    model = joblib.load(folder / "model.joblib")  # our own artifact, sha256-verified by the store
-    if not isinstance(model, ChurnModel) or model.engine_version != ENGINE_VERSION:
-        raise TypeError("stale churn artifact")
-    return model
-
-
-def is_cached(config: ChurnConfig, data: ResolvedDataset, store: ArtifactStore | None = None) -> bool:
+def is_cached(config: ChurnConfig, resolved: ResolvedDataset, store: ArtifactStore | None = None) -> bool:
     """Whether a trained model for this config and data is on disk (cheap check)."""
-    store = store or ArtifactStore()
-    return store.exists(ENGINE, model_key(config, data.sha256))
+    return CACHE.is_cached(config, resolved.sha256, store)
 
 
 def load_or_train(
@@ -757,12 +745,10 @@ def load_or_train(
     progress: Progress = null_progress,
 ) -> ChurnModel:
     """The cached model for this config and data, training it on a miss."""
-    store = store or ArtifactStore()
-    return _load_or_train(
-        store,
-        ENGINE,
-        model_key(config, resolved.sha256),
-        train=lambda p: train(
+    return CACHE.load_or_train(
+        config,
+        resolved.sha256,
+        lambda p: train(
             config,
             data,
             data_title=resolved.spec.title,
@@ -770,10 +756,7 @@ def load_or_train(
             citation=resolved.spec.citation,
             progress=p,
         ),
-        write=_write,
-        read=_read,
-        info=lambda m: {"metrics": m.metrics_, "card": m.card_.model},
-        libraries=LIBRARIES,
+        store=store,
         progress=progress,
     )
 

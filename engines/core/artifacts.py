@@ -19,7 +19,7 @@ from dataclasses import asdict, is_dataclass
 from enum import Enum
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from engines.core.hashing import sha256_bytes, sha256_file
 from engines.core.progress import Progress, null_progress, scaled
@@ -202,3 +202,69 @@ def load_or_train(
         log.warning("Could not cache %s/%s: %s", engine, key, exc)
     progress(1.0, "Model trained")
     return model
+
+
+class EngineCache(Generic[T]):
+    """The artifact glue every engine needs: key, joblib write, verified read, cached-or-train.
+
+    Engines keep their own thin ``is_cached`` / ``load_or_train`` functions and delegate here.
+    """
+
+    def __init__(self, engine: str, version: int, model_type: type[T], libraries: tuple[str, ...]) -> None:
+        """Describe one engine's artifacts.
+
+        Args:
+            engine: Engine name (a folder of the store).
+            version: Bumped when the model class changes, so old artifacts retrain.
+            model_type: Class of the trained model (checked on load).
+            libraries: Packages whose versions key and describe the artifact.
+        """
+        self.engine, self.version, self.model_type, self.libraries = engine, version, model_type, libraries
+
+    def key(self, config: Any, data_sha256: str) -> str:
+        """The artifact key of a config trained on data with that checksum."""
+        return artifact_key(f"{self.engine}-v{self.version}", config, data_sha256, self.libraries)
+
+    def write(self, model: T, folder: Path) -> None:
+        """Save a model (joblib: only this project's own, sha256-verified files are ever read back)."""
+        import joblib
+
+        joblib.dump(model, folder / "model.joblib")
+
+    def read(self, folder: Path) -> T:
+        """Load a model written by :meth:`write`; a stale one raises, so the store retrains."""
+        import joblib
+
+        model = joblib.load(folder / "model.joblib")
+        if not isinstance(model, self.model_type) or getattr(model, "engine_version", None) != self.version:
+            raise TypeError(f"stale {self.engine} artifact")
+        return model
+
+    def is_cached(self, config: Any, data_sha256: str, store: ArtifactStore | None = None) -> bool:
+        """Whether a trained model for this config and data is on disk (cheap check)."""
+        return (store or ArtifactStore()).exists(self.engine, self.key(config, data_sha256))
+
+    def load_or_train(
+        self,
+        config: Any,
+        data_sha256: str,
+        train: Callable[[Progress], T],
+        *,
+        store: ArtifactStore | None = None,
+        progress: Progress = null_progress,
+    ) -> T:
+        """The cached model for this config and data, training it on a miss."""
+        return load_or_train(
+            store or ArtifactStore(),
+            self.engine,
+            self.key(config, data_sha256),
+            train=train,
+            write=self.write,
+            read=self.read,
+            info=lambda m: {
+                "metrics": getattr(m, "metrics_", {}),
+                "card": getattr(getattr(m, "card_", None), "model", ""),
+            },
+            libraries=self.libraries,
+            progress=progress,
+        )

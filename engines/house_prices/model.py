@@ -6,10 +6,8 @@ import math
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -21,8 +19,7 @@ from sklearn.model_selection import KFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from engines.core.artifacts import ArtifactStore, artifact_key, library_versions
-from engines.core.artifacts import load_or_train as _load_or_train
+from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
 from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
 from engines.core.errors import InputError
@@ -596,28 +593,17 @@ def train_table(
 # ---------------------------------------------------------------- cache
 
 
+CACHE = EngineCache(ENGINE, ENGINE_VERSION, HouseModel, LIBRARIES)
+
+
 def model_key(config: HouseConfig, data_sha256: str) -> str:
     """The artifact key of a config trained on data with that checksum."""
-    return artifact_key(f"{ENGINE}-v{ENGINE_VERSION}", config, data_sha256, LIBRARIES)
-
-
-def save(model: HouseModel, folder: Path) -> None:
-    """Write a trained model into ``folder``."""
-    joblib.dump(model, folder / "model.joblib")
-
-
-def load(folder: Path) -> HouseModel:
-    """Read a model written by :func:`save`."""
-    model = joblib.load(folder / "model.joblib")  # our own artifact, sha256-verified by the store
-    if not isinstance(model, HouseModel) or model.engine_version != ENGINE_VERSION:
-        raise TypeError("stale house_prices artifact")
-    return model
+    return CACHE.key(config, data_sha256)
 
 
 def is_cached(config: HouseConfig, data: ResolvedDataset, store: ArtifactStore | None = None) -> bool:
     """Whether a trained model for this config and data is on disk (cheap check)."""
-    store = store or ArtifactStore()
-    return store.exists(ENGINE, model_key(config, data.sha256))
+    return CACHE.is_cached(config, data.sha256, store)
 
 
 def load_or_train(
@@ -629,12 +615,10 @@ def load_or_train(
     progress: Progress = null_progress,
 ) -> HouseModel:
     """The cached model for this config and data, training it on a miss."""
-    store = store or ArtifactStore()
-    return _load_or_train(
-        store,
-        ENGINE,
-        model_key(config, data.sha256),
-        train=lambda p: train(
+    return CACHE.load_or_train(
+        config,
+        data.sha256,
+        lambda p: train(
             config,
             frame,
             data_title=data.spec.title,
@@ -642,10 +626,7 @@ def load_or_train(
             citation=data.spec.citation,
             progress=p,
         ),
-        write=save,
-        read=load,
-        info=lambda m: {"metrics": m.metrics_, "card": m.card_.model},
-        libraries=LIBRARIES,
+        store=store,
         progress=progress,
     )
 

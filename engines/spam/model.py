@@ -10,7 +10,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
@@ -33,8 +32,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
-from engines.core.artifacts import ArtifactStore, artifact_key, library_versions
-from engines.core.artifacts import load_or_train as _load_or_train
+from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
 from engines.core.card import ModelCard
 from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, resolve_dataset
 from engines.core.errors import InputError
@@ -540,26 +538,17 @@ def train(
     )
 
 
+CACHE = EngineCache(ENGINE, ENGINE_VERSION, SpamModel, LIBRARIES)
+
+
 def model_key(config: SpamConfig, data_sha256: str) -> str:
     """The artifact key of a config trained on data with that checksum."""
-    return artifact_key(f"{ENGINE}-v{ENGINE_VERSION}", config, data_sha256, LIBRARIES)
-
-
-def _write(model: SpamModel, folder: Path) -> None:
-    joblib.dump(model, folder / "model.joblib")
-
-
-def _read(folder: Path) -> SpamModel:
-    model = joblib.load(folder / "model.joblib")  # our own artifact, sha256-verified by the store
-    if not isinstance(model, SpamModel) or model.engine_version != ENGINE_VERSION:
-        raise TypeError("stale spam artifact")
-    return model
+    return CACHE.key(config, data_sha256)
 
 
 def is_cached(config: SpamConfig, data: ResolvedDataset, store: ArtifactStore | None = None) -> bool:
     """Whether a trained model for this config and data is on disk (cheap check)."""
-    store = store or ArtifactStore()
-    return store.exists(ENGINE, model_key(config, data.sha256))
+    return CACHE.is_cached(config, data.sha256, store)
 
 
 def load_or_train(
@@ -571,12 +560,10 @@ def load_or_train(
     progress: Progress = null_progress,
 ) -> SpamModel:
     """The cached model for this config and data, training it on a miss."""
-    store = store or ArtifactStore()
-    return _load_or_train(
-        store,
-        ENGINE,
-        model_key(config, data.sha256),
-        train=lambda p: train(
+    return CACHE.load_or_train(
+        config,
+        data.sha256,
+        lambda p: train(
             config,
             frame,
             data_title=data.spec.title,
@@ -584,10 +571,7 @@ def load_or_train(
             citation=data.spec.citation,
             progress=p,
         ),
-        write=_write,
-        read=_read,
-        info=lambda m: {"metrics": m.metrics_, "card": m.card_.model},
-        libraries=LIBRARIES,
+        store=store,
         progress=progress,
     )
 

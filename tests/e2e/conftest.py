@@ -40,7 +40,12 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 SCREENSHOT_DIR = ROOT / "test-output" / "screenshots"
 README_SCREENSHOT_DIR = ROOT / "assets" / "screenshots"
-README_SCREENSHOTS = ("home", "spam", "churn", "house_prices")  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
+README_SCREENSHOTS = (
+    "home",
+    "spam",
+    "churn",
+    "house_prices",
+)  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
 MAX_SCREENSHOT_HEIGHT = 5000  # px: a full page, but never a giant image
 SERVER_START_TIMEOUT_S = 60
 RUN_TIMEOUT_MS = 90_000  # the first visit of a page may train a model

@@ -309,3 +309,35 @@ def test_a_write_that_saves_nothing_is_an_error_not_a_silent_retrain_loop(store)
     with pytest.raises(ValueError, match="saved no files"):
         store.save("toy", "k1", lambda folder: None, {})
     assert not store.exists("toy", "k1")
+
+
+@dataclass
+class Versioned:
+    value: float
+    engine_version: int = 1
+
+
+def test_engine_cache_round_trip_and_stale_version_retrains(tmp_path):
+    from engines.core.artifacts import EngineCache
+
+    store = ArtifactStore(tmp_path)
+    calls = []
+
+    def train(progress):
+        calls.append(1)
+        progress(1.0, "trained")
+        return Versioned(len(calls) * 1.5)
+
+    v1 = EngineCache("toy", 1, Versioned, ("numpy",))
+    first = v1.load_or_train({"a": 1}, "sha", train, store=store)
+    assert v1.is_cached({"a": 1}, "sha", store) and not v1.is_cached({"a": 2}, "sha", store)
+    assert v1.load_or_train({"a": 1}, "sha", train, store=store) == first
+    assert len(calls) == 1
+    # An artifact whose model says another version is refused on read and retrained.
+    folder = store.path("toy", v1.key({"a": 1}, "sha"))
+    with pytest.raises(TypeError, match="stale toy artifact"):
+        EngineCache("toy", 2, Versioned, ("numpy",)).read(folder)
+    v1.write(Versioned(9.0, engine_version=2), folder)
+    (folder / MANIFEST).unlink()  # and a missing manifest alone also means retrain
+    again = v1.load_or_train({"a": 1}, "sha", train, store=store)
+    assert again.value == 3.0 and len(calls) == 2

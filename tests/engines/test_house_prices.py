@@ -11,7 +11,7 @@ from engines.core.artifacts import ArtifactStore
 from engines.core.errors import InputError
 from engines.core.tabular import infer_types
 from engines.core.uploads import read_table
-from engines.house_prices.model import conformal_quantile, load, save
+from engines.house_prices.model import CACHE, conformal_quantile
 from tests.conftest import require_dataset
 
 
@@ -148,8 +148,8 @@ def test_outlier_toggle_changes_training_and_is_recorded(ames_frame):
 
 
 def test_save_and_load_give_identical_predictions(ames_model, tmp_path):
-    save(ames_model, tmp_path)
-    again = load(tmp_path)
+    CACHE.write(ames_model, tmp_path)
+    again = CACHE.read(tmp_path)
     rows = pd.DataFrame([{"Gr Liv Area": a} for a in (800, 1500, 3000)])
     np.testing.assert_array_equal(again.predict_frame(rows), ames_model.predict_frame(rows))
 
