@@ -46,7 +46,7 @@ class DatasetSpec:
         title: Human name shown on pages.
         files: Original file name -> expected sha256 (None: not verified).
         remote: Original file name -> where to download it.
-        sample: Bundled sample written by the project (under data/), used last.
+        sample: Bundled sample written by the project (under data/), used last: a file, or a folder of files.
         citation: How to cite the publisher.
         licence: Licence in a few words.
         homepage: Where a person reads about the dataset.
@@ -102,7 +102,12 @@ class ResolvedDataset:
 
 
 def _combined_sha(paths: Mapping[str, Path]) -> str:
-    parts = [f"{name}:{sha256_file(path)}" for name, path in sorted(paths.items())]
+    parts = []
+    for name, path in sorted(paths.items()):
+        if path.is_dir():  # a bundled sample may be a folder of files
+            parts += [f"{name}/{f.relative_to(path)}:{sha256_file(f)}" for f in sorted(path.rglob("*")) if f.is_file()]
+        else:
+            parts.append(f"{name}:{sha256_file(path)}")
     return sha256_bytes("\n".join(parts).encode())
 
 
@@ -180,7 +185,7 @@ def resolve_dataset(spec: DatasetSpec, progress: Progress = null_progress) -> Re
         except SourceError as exc:
             log.warning("Download of %s failed: %s", spec.name, exc)
             notes.append(f"Download failed: {exc}")
-    if spec.sample is None or not spec.sample.is_file():
+    if spec.sample is None or not spec.sample.exists():
         raise SourceError(f"{spec.title} is not available: " + " ".join(notes))
     progress(1.0, f"Using the bundled sample of {spec.title}")
     paths = {"sample": spec.sample}

@@ -418,3 +418,17 @@ def test_corrupt_zip_member_leaves_no_partial_file(tmp_path):
     with pytest.raises(SourceError, match="CRC"):
         extract_member(archive, "m.txt", out / "m.txt")
     assert files_under(out) == []
+
+
+def test_a_sample_folder_is_served_and_its_checksum_follows_every_file(tmp_path):
+    folder = tmp_path / "bundled" / "toy-sample"
+    write_folder(folder, {"ratings.tsv": b"1\t2\t5\n", "items.txt": b"2|Toy\n"})
+    spec = DatasetSpec(name="toy-dataset", title="Toy", files={"x": None}, sample=folder)
+
+    first = resolve_dataset(spec)
+    (folder / "items.txt").write_bytes(b"2|Toy, renamed\n")
+    second = resolve_dataset(spec)
+
+    assert first.provenance == second.provenance == "bundled sample"
+    assert first.paths == {"sample": folder}
+    assert first.sha256 != second.sha256
