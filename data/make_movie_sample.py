@@ -3,7 +3,8 @@
 Nothing comes from MovieLens (its licence forbids redistribution): titles are built from
 word lists, and ratings are drawn from a seeded latent-taste model, so collaborative
 filtering has real structure to find. Each genre has a direction in a small taste space;
-each viewer is a mix of a few taste archetypes; a movie's rating is
+each viewer is a mix of taste archetypes (genres loved and avoided) plus a hidden taste
+vector, and a movie has hidden dimensions besides its genres; a movie's rating is
 ``3.5 + viewer bias + movie bias + taste . movie + noise``, rounded to 1..5 stars, and
 viewers mostly rate movies they were likely to watch (popular ones, and ones close to
 their taste), as on a real site. Files: ``u.data`` (user, item, rating, timestamp, tab
@@ -21,7 +22,14 @@ OUT = Path(__file__).resolve().parent / "movies_sample"
 SEED = 20250214
 MOVIES = 320
 USERS = 500
-DIM = 8
+DIM = 6
+ARCHETYPES = (  # (genres loved, genres avoided)
+    (("Action", "Sci-Fi", "Adventure", "War"), ("Romance", "Musical")),
+    (("Romance", "Comedy", "Musical"), ("Horror", "War")),
+    (("Animation", "Children's", "Fantasy", "Comedy"), ("Horror", "Crime", "Film-Noir")),
+    (("Crime", "Thriller", "Film-Noir", "Mystery", "Horror"), ("Children's", "Musical")),
+    (("Drama", "Documentary", "Western", "War"), ("Children's", "Animation")),
+)
 GENRES = (
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
     "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
@@ -112,28 +120,31 @@ def make(seed: int = SEED) -> tuple[list[str], list[str]]:
     """The two files' lines: (u.data lines, u.item lines)."""
     rng = np.random.default_rng(seed)
     titles, years, flags = _catalogue(rng)
-    genre_axes = rng.normal(0, 1, (len(GENRES), DIM))
-    genre_axes /= np.linalg.norm(genre_axes, axis=1, keepdims=True)
-    items = flags @ genre_axes / np.sqrt(flags.sum(1, keepdims=True)) + rng.normal(0, 0.35, (MOVIES, DIM))
-    # sequels share their original's taste
-    for i, title in enumerate(titles):
+    # a movie = its genres (one axis each) plus a few hidden taste dimensions of its own
+    hidden = rng.normal(0, 1, (MOVIES, DIM))
+    for i, title in enumerate(titles):  # sequels share their original's hidden taste
         if title.endswith(" II"):
-            items[i] = items[titles.index(title[:-3])] + rng.normal(0, 0.1, DIM)
+            hidden[i] = hidden[titles.index(title[:-3])] + rng.normal(0, 0.1, DIM)
+    genre_share = flags / flags.sum(1, keepdims=True)
     quality = rng.normal(0, 0.45, MOVIES)
-    popularity = rng.lognormal(0, 1.1, MOVIES) * np.exp(0.8 * quality)
-    archetypes = rng.normal(0, 1, (6, DIM))
-    mix = rng.dirichlet(np.full(6, 0.3), USERS)
-    users = mix @ archetypes + rng.normal(0, 0.3, (USERS, DIM))
-    users *= 0.55 / np.sqrt(DIM) * 2
+    popularity = rng.lognormal(0, 0.9, MOVIES) * np.exp(0.8 * quality)
+    # a viewer = a mix of taste archetypes (genres loved and avoided) plus a hidden taste vector
+    archetypes = np.full((len(ARCHETYPES), len(GENRES)), -0.3)
+    for row, (loved, avoided) in enumerate(ARCHETYPES):
+        archetypes[row, [GENRES.index(g) for g in loved]] = 1.2
+        archetypes[row, [GENRES.index(g) for g in avoided]] = -1.2
+    mix = rng.dirichlet(np.full(len(ARCHETYPES), 0.25), USERS)
+    genre_taste = mix @ archetypes + rng.normal(0, 0.3, (USERS, len(GENRES)))
+    hidden_taste = rng.normal(0, 0.35 / np.sqrt(DIM), (USERS, DIM))
     leniency = rng.normal(0, 0.35, USERS)
     start = 874_724_710  # September 1997, as in ml-100k
     rows: list[str] = []
     for u in range(USERS):
         n = int(min(20 + rng.geometric(1 / 35), MOVIES // 2))
-        affinity = items @ users[u]
-        weight = popularity * np.exp(1.2 * affinity)
+        affinity = genre_share @ genre_taste[u] + hidden @ hidden_taste[u]
+        weight = popularity**0.6 * np.exp(2.5 * affinity)
         chosen = rng.choice(MOVIES, size=n, replace=False, p=weight / weight.sum())
-        raw = 3.5 + leniency[u] + quality[chosen] + affinity[chosen] + rng.normal(0, 0.7, n)
+        raw = 3.5 + leniency[u] + quality[chosen] + affinity[chosen] + rng.normal(0, 0.6, n)
         stars = np.clip(np.rint(raw), 1, 5).astype(int)
         times = start + np.sort(rng.integers(0, 200 * 86_400, n))
         rows += [f"{u + 1}\t{i + 1}\t{s}\t{t}" for i, s, t in zip(chosen, stars, times, strict=True)]
