@@ -77,7 +77,7 @@ def rating_cv(data: movies.MovieData, progress=print) -> list[Record]:
         fit = time.perf_counter() - started
         t = RatingMatrix.build(test, item_ids, users)
         for key in ("hybrid", "svd", "svdpp", "item_knn"):
-            title = "Hybrid (ours)" if key == "hybrid" else f"{fitted[key].title} (ours, tuned)"
+            title = "Hybrid (ours)" if key == "hybrid" else f"{fitted[key].title} (in our hybrid)"
             _add(results, title, truth, fitted[key].predict_pairs(t.u, t.i), fit if key == "hybrid" else np.nan)
         line = ", ".join(f"{k} {np.mean(v['rmse']):.4f}" for k, v in results.items())
         progress(f"movies: rating CV fold {fold + 1}/{FOLDS}: {line}")

@@ -30,3 +30,31 @@ def test_spam_benchmark_writes_plain_records(tmp_path, capsys):
 def test_missing_dataset_is_skipped_with_a_reason(tmp_path, capsys):
     assert main(["spam", "--data-dir", str(tmp_path)]) == 0
     assert "spam: skipped" in capsys.readouterr().out
+
+
+def test_movie_benchmark_runs_all_three_protocols_on_the_sample(tmp_path, monkeypatch):
+    from benchmarks import movies as bench
+    from engines.movies.data import MOVIELENS
+
+    folder = tmp_path / "data" / "movielens-100k"
+    shutil.copytree(MOVIELENS.sample, folder)  # the made-up sample in the reference layout
+    monkeypatch.setattr(bench, "FOLDS", 2)
+    records, anchors = bench.run(tmp_path / "data", seeds=1, progress=lambda _: None)
+    by = {(r.model, r.metric): r.value for r in records}
+    assert by[("Surprise SVD (defaults)", "fit_vs_svd")] == 1.0
+    assert by[("Hybrid (ours)", "rmse")] < by[("Surprise SVD (defaults)", "rmse")]
+    assert 0.0 < by[("Hybrid (ours), new user", "new_user_s")] < 1.0
+    assert [r.model for r in records if r.default and r.metric == "precision_at_10"] == [
+        "Hybrid (stacked blend) [75/25]"
+    ]
+    assert {a.metric for a in anchors} == {"rmse", "precision_at_10"}
+
+
+def test_movie_benchmark_skips_without_movielens(tmp_path):
+    import pytest
+
+    from benchmarks import movies as bench
+    from benchmarks.common import Skip
+
+    with pytest.raises(Skip, match=r"u\.data"):
+        bench.run(tmp_path, seeds=1)
