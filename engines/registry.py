@@ -89,6 +89,21 @@ DEMOS: tuple[Demo, ...] = (
         page="app_pages/house_prices.py",
         engine="engines.house_prices",
     ),
+    Demo(
+        key="movies",
+        title="Movie recommender",
+        icon="🎬",
+        section="Recommenders",
+        pitch="Rate a few movies and get picks that explain themselves, explore look-alikes, and see eight algorithms compared.",
+        techniques=(
+            "matrix factorization (SVD, SVD++)",
+            "item KNN + EASE",
+            "stacked hybrid",
+            "cold start",
+        ),
+        page="app_pages/movies.py",
+        engine="engines.movies",
+    ),
 )
 
 

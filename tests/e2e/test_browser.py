@@ -14,7 +14,8 @@ from .conftest import RUN_TIMEOUT_MS, assert_no_exception, wait_for_app_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-MAIN_ACTIONS = ("Classify", "Predict churn", "Estimate the price")  # the first one found on a page is its main action
+# The first one found on a page is its main action.
+MAIN_ACTIONS = ("Classify", "Predict churn", "Estimate the price", "Recommend movies")
 COMPARE_TIMEOUT_MS = 120_000  # trains every pipeline
 
 
