@@ -13,6 +13,7 @@ import pandas as pd
 from engines.core.artifacts import ArtifactStore, EngineCache
 from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
+from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress, scaled
 from engines.movies.algorithms import (
     EASE,
@@ -326,8 +327,17 @@ class MovieModel:
     # --- lookups -------------------------------------------------------------------------
 
     def index_of(self, items) -> np.ndarray:
-        """Column indices of catalogue item ids."""
-        return np.searchsorted(self.item_ids, np.asarray(list(items), dtype=np.int64))
+        """Column indices of catalogue item ids.
+
+        Raises:
+            InputError: an id that is not in the catalogue.
+        """
+        ids = np.asarray(list(items), dtype=np.int64)
+        cols = np.minimum(np.searchsorted(self.item_ids, ids), len(self.item_ids) - 1)
+        unknown = ids[self.item_ids[cols] != ids] if len(ids) else ids
+        if len(unknown):
+            raise InputError(f"Movie id {int(unknown[0])} is not in the catalogue.")
+        return cols
 
     def title(self, item: int) -> str:
         """The title of a catalogue item id."""
@@ -373,7 +383,7 @@ class MovieModel:
         scores[items] = -np.inf
         if min_ratings:
             scores[self.counts < min_ratings] = -np.inf
-        top = np.argsort(-scores)[:n]
+        top = [c for c in np.argsort(-scores)[:n] if np.isfinite(scores[c])]  # never pad with excluded movies
         out = []
         for col in top:
             item = int(self.item_ids[col])
@@ -536,7 +546,11 @@ def train(
         n_train=len(train_part.r),
         n_test=len(test_part.r),
         limitations=(
-            "Ratings from 1997-98 (MovieLens 100k): tastes and catalogues have moved on.",
+            *(
+                ("Ratings from 1997-98 (MovieLens 100k): tastes and catalogues have moved on.",)
+                if data.name == "MovieLens 100k"
+                else ()
+            ),
             "A movie nobody rated can only be found by its genres, year and title words.",
             "Popular movies dominate co-rating signals; the novelty column shows how much each model leans on them.",
             "A new visitor with few ratings gets a rough taste vector; five to ten ratings make it useful.",

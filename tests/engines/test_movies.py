@@ -289,6 +289,14 @@ def test_every_algorithm_recommends_for_a_new_user(model):
         assert (recs[0].stars is None) == (not algo.rates), key
 
 
+def test_a_high_ratings_floor_gives_a_short_list_not_excluded_movies(model):
+    ratings = model.preset(*movies.PRESETS["Dark thrillers & crime"])
+    floor = int(np.sort(model.counts)[-5])  # only a handful of movies have this many ratings
+    recs, _ = model.recommend(ratings, min_ratings=floor)
+    assert 0 < len(recs) <= 5
+    assert all(model.counts[model.index_of([r.item])[0]] >= floor and r.item not in ratings for r in recs)
+
+
 def test_cold_start_gives_popular_varied_picks_with_a_note(model):
     recs, notes = model.recommend({})
     assert len(recs) == 10 and len({r.item for r in recs}) == 10
@@ -312,6 +320,8 @@ def test_similar_movies_search_and_map(model):
         assert table["similarity"].is_monotonic_decreasing
     with pytest.raises(ValueError, match="unknown similarity"):
         model.similar(item, "vibes")
+    with pytest.raises(InputError, match="not in the catalogue"):
+        model.similar(10**6)
     word = model.title(item).split()[0]
     assert model.search(word)["title"].str.contains(word, case=False).all()
     points = model.taste_map()
