@@ -45,6 +45,7 @@ README_SCREENSHOTS = (
     "spam",
     "churn",
     "house_prices",
+    "movies",
 )  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
 MAX_SCREENSHOT_HEIGHT = 5000  # px: a full page, but never a giant image
 SERVER_START_TIMEOUT_S = 60
