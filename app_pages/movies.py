@@ -167,10 +167,9 @@ def recommendations() -> tuple[list[movies.Recommendation], list[str]]:
     floor = int(st.session_state.get(FLOOR, 0))
     recs, notes = model.recommend(dict(my_ratings()), algorithm=algorithm, n=TOP_N, min_ratings=floor)
     # A high floor leaves fewer than TOP_N movies (the engine never pads with rated or filtered ones).
-    kept = [r for r in recs if np.isfinite(r.score)]
-    if my_ratings() and len(kept) < TOP_N:
-        notes = [*notes, f"Only {len(kept)} movies you have not rated have at least {floor} ratings: lower the floor."]
-    return kept, notes
+    if my_ratings() and len(recs) < TOP_N:
+        notes = [*notes, f"Only {len(recs)} movies you have not rated have at least {floor} ratings: lower the floor."]
+    return recs, notes
 
 
 def render_onboarding() -> None:

@@ -4,7 +4,8 @@ Every algorithm works on a :class:`RatingMatrix` (dense indices 0..U-1 and 0..I-
 
 - ``predict_users(users)``: predicted stars for every movie, one row per known user
   (``None`` for algorithms that only rank);
-- ``rank_users(users)``: scores to rank movies by (stars, unless the algorithm ranks otherwise);
+- ``rank_users(users, stars)``: scores to rank movies by (stars, unless the algorithm ranks
+  otherwise; ``stars`` passes predictions already made for these users, so none is made twice);
 - ``fold_in(items, stars)``: the same two for a new visitor, from their ratings alone, without
   retraining anything.
 
@@ -106,9 +107,13 @@ class Algorithm:
         """Predicted stars of every movie for known user indices (None: this algorithm only ranks)."""
         raise NotImplementedError
 
-    def rank_users(self, users: np.ndarray) -> np.ndarray:
-        """Scores to rank every movie by, for known user indices (higher first)."""
-        stars = self.predict_users(users)
+    def rank_users(self, users: np.ndarray, stars: np.ndarray | None = None) -> np.ndarray:
+        """Scores to rank every movie by, for known user indices (higher first).
+
+        ``stars``: this algorithm's ``predict_users(users)`` when the caller already has it.
+        """
+        if stars is None:
+            stars = self.predict_users(users)
         assert stars is not None
         return stars
 
@@ -147,7 +152,7 @@ class Popularity(Algorithm):
     def predict_users(self, users):
         return np.tile(self.mu + self.bi, (len(users), 1))
 
-    def rank_users(self, users):
+    def rank_users(self, users, stars=None):
         return np.tile(self.counts, (len(users), 1))
 
     def fold_in(self, items, stars):
@@ -215,13 +220,17 @@ def _surprise_trainset(m: RatingMatrix):
     return Dataset.load_from_df(frame, Reader(rating_scale=(1, 5))).build_full_trainset()
 
 
+def _raw_ids(trainset, users: bool) -> np.ndarray:
+    """Our dense index of each Surprise inner id (the raw ids we gave Surprise are those indices)."""
+    count = trainset.n_users if users else trainset.n_items
+    to_raw = trainset.to_raw_uid if users else trainset.to_raw_iid
+    return np.array([to_raw(k) for k in range(count)], dtype=np.int64)
+
+
 def _dense(trainset, values: np.ndarray, n: int, users: bool) -> np.ndarray:
     """Surprise inner-id arrays -> arrays in our dense index space (zeros where unseen)."""
     out = np.zeros((n, *values.shape[1:]), dtype=np.float64)
-    count = trainset.n_users if users else trainset.n_items
-    to_raw = trainset.to_raw_uid if users else trainset.to_raw_iid
-    raw = np.array([to_raw(k) for k in range(count)], dtype=np.int64)
-    out[raw] = values
+    out[_raw_ids(trainset, users)] = values
     return out
 
 
@@ -253,8 +262,7 @@ class ItemKNNBaseline(Algorithm):
         self.bu = _dense(trainset, np.asarray(bu), m.n_users, users=True)
         self.bi = _dense(trainset, np.asarray(bi), m.n_items, users=False)
         inner = np.full(m.n_items, -1)
-        raw = np.array([trainset.to_raw_iid(k) for k in range(trainset.n_items)], dtype=np.int64)
-        inner[raw] = np.arange(trainset.n_items)
+        inner[_raw_ids(trainset, users=False)] = np.arange(trainset.n_items)
         sim = np.zeros((m.n_items, m.n_items), dtype=np.float32)
         seen = np.flatnonzero(inner >= 0)
         sim[np.ix_(seen, seen)] = algo.sim[np.ix_(inner[seen], inner[seen])]
@@ -377,15 +385,10 @@ class SVDpp(SVD):
             cache_ratings=True,
         )
 
-    def fit(self, m, features, progress=null_progress):
-        trainset = _surprise_trainset(m)
-        algo = self._algo()
-        algo.fit(trainset)
-        self._take(algo, trainset, m)
+    def _take(self, algo, trainset, m):
+        super()._take(algo, trainset, m)
         self.yj = _dense(trainset, algo.yj, m.n_items, users=False)
         self.R = m.csr()
-        progress(1.0, f"{self.title} fitted")
-        return self
 
     def _implicit(self, items):
         if len(items) == 0:
@@ -432,7 +435,8 @@ class Content(Algorithm):
         return base + self.F @ w
 
     def predict_users(self, users):
-        return np.vstack([self._solve(self.R.getrow(u).indices, self.R.getrow(u).data) for u in users])
+        rows = (self.R.getrow(u) for u in users)
+        return np.vstack([self._solve(row.indices, row.data) for row in rows])
 
     def fold_in(self, items, stars):
         pred = self._solve(items, stars)
@@ -469,7 +473,7 @@ class EASE(Algorithm):
     def predict_users(self, users):
         return None
 
-    def rank_users(self, users):
+    def rank_users(self, users, stars=None):
         return np.asarray(self.X[users] @ self.B)
 
     def fold_in(self, items, stars):

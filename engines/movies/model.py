@@ -138,9 +138,11 @@ class Hybrid(Algorithm):
         """Ranking score: standardised EASE score plus gamma x standardised predicted stars."""
         return self._z(implicit) + self.gamma * self._z(stars)
 
-    def rank_users(self, users):
+    def rank_users(self, users, stars=None):
         """EASE plus gamma x blended stars, for known users."""
-        return self.combine(self.bases["ease"].rank_users(users), self.predict_users(users))
+        if stars is None:
+            stars = self.predict_users(users)
+        return self.combine(self.bases["ease"].rank_users(users), stars)
 
     def fold_in(self, items, stars):
         """Blended stars and ranking scores for a new user, from every base's fold-in."""
@@ -192,8 +194,7 @@ def evaluate(
         for start in range(0, len(users), batch):
             chunk = users[start : start + batch]
             stars = algo.predict_users(chunk) if algo.rates else None
-            ranks_by_stars = stars is not None and type(algo).rank_users is Algorithm.rank_users
-            scores = stars if ranks_by_stars else algo.rank_users(chunk)
+            scores = algo.rank_users(chunk, stars)
             if stars is not None:
                 where = np.isin(test.u, chunk)
                 pred = np.clip(stars[np.searchsorted(chunk, test.u[where]), test.i[where]], 1, 5)
