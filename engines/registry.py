@@ -104,6 +104,38 @@ DEMOS: tuple[Demo, ...] = (
         page="app_pages/movies.py",
         engine="engines.movies",
     ),
+    Demo(
+        key="forecast",
+        title="Forecasting dashboard",
+        icon="📈",
+        section="Time series",
+        pitch="Pick a series (CO2, stock prices, page views, sales or your own CSV) and see it decomposed, forecast by six models, and scored by backtest.",
+        techniques=(
+            "STL decomposition",
+            "SARIMA with order selection",
+            "Prophet",
+            "gradient boosting on lags",
+            "rolling-origin backtests",
+        ),
+        page="app_pages/forecast.py",
+        engine="engines.forecast",
+    ),
+    Demo(
+        key="anomaly",
+        title="Anomaly monitor",
+        icon="🚨",
+        section="Time series",
+        pitch="Stream a sensor or business metric point by point, flag anomalies as they arrive, raise alerts, and score detectors the NAB way.",
+        techniques=(
+            "rolling z-score and MAD",
+            "STL residuals",
+            "Isolation Forest, LOF, One-Class SVM",
+            "online detection",
+            "NAB scoring",
+        ),
+        page="app_pages/anomaly.py",
+        engine="engines.anomaly",
+    ),
 )
 
 
