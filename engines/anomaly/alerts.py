@@ -106,8 +106,11 @@ class AlertManager:
     def feed(self, index: int, time: str, value: float, score: float) -> Alert | None:
         """Feed one scored point; returns the alert it raised, if any."""
         rule = self.rule
+        if index <= self._silent_until:
+            self._run = 0  # points in the cooldown do not count towards the next alert
+            return None
         self._run = self._run + 1 if score >= rule.threshold else 0
-        if self._run < rule.min_consecutive or index <= self._silent_until:
+        if self._run < rule.min_consecutive:
             return None
         alert = Alert(len(self.alerts) + 1, int(index), str(time), float(value), float(score), rule.severity.value)
         self.alerts.append(alert)

@@ -1,0 +1,374 @@
+"""Anomaly engine: NAB scoring by hand, detectors on known anomalies, the stream, alerts, webhook, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engines import anomaly as an
+from engines.anomaly import scoring
+from engines.core.errors import InputError
+
+# ------------------------------------------------------------------ NAB scoring, by hand
+N = 1000  # probationary period: 150 rows
+WINDOW = (400, 499)  # 100 rows
+SIGMA_START = 2 / (1 + math.exp(-5)) - 1  # 0.986614: the perfect detection at the window's first row
+
+
+def test_scaled_sigmoid_matches_the_paper():
+    assert scoring.scaled_sigmoid(-1.0) == pytest.approx(0.986614, abs=1e-6)
+    assert scoring.scaled_sigmoid(0.0) == 0.0
+    assert scoring.scaled_sigmoid(10.0) == pytest.approx(-1.0, abs=1e-9)
+    assert scoring.probationary_rows(1000) == 150 and scoring.probationary_rows(22695) == 750
+
+
+def test_null_scores_zero_and_perfect_one_hundred():
+    null = scoring.score_file(N, [WINDOW], [])
+    assert (null.raw, null.null, null.fn) == (-1.0, -1.0, 1)
+    assert an.normalised([null]) == 0.0
+    perfect = scoring.score_file(N, [WINDOW], [400])
+    assert perfect.raw == pytest.approx(SIGMA_START) and perfect.tp == 1
+    assert an.normalised([perfect]) == pytest.approx(100.0)
+
+
+def test_a_late_detection_scores_less_and_only_the_first_detection_counts():
+    late = scoring.score_file(N, [WINDOW], [449, 499])
+    # y = -(499 - 449 + 1) / 100 = -0.51; sigma = 2 / (1 + e^-2.55) - 1 = 0.855147
+    assert late.raw == pytest.approx(0.855147, abs=1e-6)
+    assert an.normalised([late]) == pytest.approx(100 * 1.855147 / 1.986614, abs=1e-4)  # 93.38
+    last_row = scoring.score_file(N, [WINDOW], [499])  # y = -0.01: almost nothing
+    assert last_row.raw == pytest.approx(2 / (1 + math.exp(-0.05)) - 1, abs=1e-9)
+
+
+def test_false_positive_right_after_a_window_costs_less_than_far_away():
+    near = scoring.score_file(N, [WINDOW], [400, 500])
+    far = scoring.score_file(N, [WINDOW], [400, 999])
+    before = scoring.score_file(N, [WINDOW], [400, 200])  # no preceding window: the full -A_FP
+    # near: y = 1 / 99, sigma = 2 / (1 + e^(5/99)) - 1 = -0.025245; times 0.11
+    assert near.raw - SIGMA_START == pytest.approx(0.11 * (2 / (1 + math.exp(5 / 99)) - 1), abs=1e-9)
+    assert near.raw - SIGMA_START == pytest.approx(-0.002777, abs=1e-6)
+    assert far.raw - SIGMA_START == pytest.approx(-0.11, abs=1e-3)
+    assert before.raw - SIGMA_START == pytest.approx(-0.11)
+    assert (near.fp, far.fp, before.fp) == (1, 1, 1)
+
+
+def test_detections_in_the_probationary_period_are_ignored():
+    early = scoring.score_file(N, [WINDOW], [0, 10, 149, 400])
+    assert early.raw == pytest.approx(SIGMA_START) and early.fp == 0
+    assert scoring.window_precision_recall(N, [WINDOW], [10, 400, 700]) == (0.5, 1.0)
+
+
+def test_threshold_optimisation_picks_the_threshold_that_catches_the_window_only():
+    scores = np.zeros(N)
+    scores[410] = 5.0  # in the window
+    scores[800] = 3.0  # a false positive, below the best threshold
+    best = an.optimise_threshold([(scores, [WINDOW])], candidates=[1.0, 4.0, 6.0])
+    assert best.threshold == 4.0 and best.files[0].tp == 1 and best.files[0].fp == 0
+    assert an.detections_from_scores(np.array([0, 2, 2, 2, 0, 2]), 1.0, cooldown=2).tolist() == [1, 5]
+
+
+def test_windows_are_checked():
+    with pytest.raises(InputError, match="not inside rows"):
+        scoring.score_file(10, [(5, 12)], [])
+    with pytest.raises(InputError, match="overlap"):
+        scoring.score_file(100, [(10, 20), (15, 30)], [])
+
+
+# ------------------------------------------------------------------ detectors on known anomalies
+@pytest.fixture(scope="module")
+def mixed():
+    return an.generate_series(an.PRESETS["Mixed (one of each kind)"])
+
+
+def test_default_detector_finds_every_injected_anomaly_of_the_mixed_preset(mixed):
+    result = an.detect(mixed)
+    assert len(mixed.windows) == 4 and len(mixed.events) == 4
+    assert result.metrics["window_recall"] == 1.0 and result.metrics["window_precision"] == 1.0
+    assert result.metrics["nab_score"] > 90
+    frame = result.frame()
+    assert frame["detected"].sum() == len(result.detections) and frame["in_window"].any()
+
+
+def test_generator_is_seeded():
+    a, b = an.generate_series(), an.generate_series()
+    assert a.values.equals(b.values) and a.windows == b.windows
+    assert not an.generate_series(an.GeneratorConfig(seed=5)).values.equals(a.values)
+
+
+@pytest.mark.parametrize("name", [d for d in an.DetectorName if d not in ("stl", "ensemble")])
+def test_every_detector_scores_a_spike_higher_than_the_rest(name):
+    rng = np.random.default_rng(0)
+    x = 10 + rng.normal(0, 1, 600)
+    x[400] += 25
+    scores = an.score_series(x, name, season=0)
+    assert scores.shape == (600,) and np.isfinite(scores).all()
+    assert scores[400:425].max() >= np.quantile(scores, 0.97)  # smoothed detectors peak just after
+
+
+def test_stl_and_batch_ensemble_see_a_seasonal_break():
+    t = np.arange(24 * 30)
+    x = 10 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(1).normal(0, 0.5, len(t))
+    x[500:510] = 0.0  # the daily cycle stops
+    for name in ("stl", "ensemble"):
+        scores = an.score_series(x, name, season=24)
+        assert 495 <= int(np.argmax(scores)) <= 515, name
+
+
+def test_online_detector_is_incremental_and_matches_its_batch_run():
+    x = np.random.default_rng(2).normal(0, 1, 500)
+    detector = an.OnlineDetector(an.OnlineConfig(season=24))
+    batch = detector.run(x)
+    detector.reset()
+    live = [detector.update(v) for v in x]
+    assert np.allclose(batch, live) and detector.n_ == 500
+    assert an.OnlineDetector().update(float("nan")) == 0.0  # a missing value never raises
+
+
+def test_windowed_gaussian_follows_nab():
+    g = an.WindowedGaussian(window=4, step=2)
+    assert g.update(1.0) == 0.0  # nothing seen yet
+    assert g.update(1.0) == pytest.approx(1 - 0.5 * math.erfc(0))  # std 0 -> 1e-6, z = 0 -> 0.5
+    for v in (2.0, 3.0):
+        g.update(v)
+    # window [1, 1, 2, 3]: mean 1.75, std 0.829156; 5 is 3.919 std away
+    assert g.update(5.0) == pytest.approx(1 - 0.5 * math.erfc((5 - 1.75) / 0.8291562 / math.sqrt(2)), rel=1e-6)
+    with pytest.raises(InputError, match="window must be"):
+        an.WindowedGaussian(window=1)
+
+
+def test_unknown_detector_and_bad_settings_are_refused():
+    with pytest.raises(InputError, match="Unknown detector 'magic'"):
+        an.DetectConfig(detector="magic")
+    with pytest.raises(InputError, match="spans"):
+        an.OnlineConfig(spans=(1,))
+    with pytest.raises(InputError, match="at least 3"):
+        an.score_series(np.array([1.0, 2.0]))
+
+
+# ------------------------------------------------------------------ data
+def test_corpus_falls_back_to_generated_series_offline():
+    corpus = an.load_corpus()
+    assert not corpus.is_nab and corpus.source.is_sample
+    assert set(corpus.series) == set(an.PRESETS)
+    assert any("Downloads are off" in n for n in corpus.source.notes)
+
+
+def test_nab_layout_is_read_with_windows_as_row_indices(tmp_path, monkeypatch):
+    folder = tmp_path / "nab-realKnownCause"
+    (folder / "data").mkdir(parents=True)
+    (folder / "labels").mkdir()
+    index = pd.date_range("2014-01-01", periods=300, freq="5min")
+    windows = {}
+    for name in an.data.NAB_SERIES:
+        pd.DataFrame({"timestamp": index.strftime("%Y-%m-%d %H:%M:%S"), "value": np.arange(300.0)}).to_csv(
+            folder / "data" / f"{name}.csv", index=False
+        )
+        windows[f"realKnownCause/{name}.csv"] = [["2014-01-01 10:00:00.000000", "2014-01-01 11:00:00.000000"]]
+    (folder / "labels" / "combined_windows.json").write_text(json.dumps(windows))
+    monkeypatch.setenv("GALLERY_DATA_DIR", str(tmp_path))
+    corpus = an.load_corpus()
+    assert corpus.is_nab and corpus.source.provenance == "local copy"
+    nyc = corpus.series["nyc_taxi"]
+    assert nyc.windows == ((120, 132),) and nyc.season == 288
+
+
+def test_nab_download_writes_the_sub_folders(http_server, monkeypatch):
+    from engines.anomaly import data
+
+    body = b"timestamp,value\n2014-01-01 00:00:00,1.0\n2014-01-01 00:05:00,2.0\n2014-01-01 00:10:00,3.0\n"
+    remote = {f"data/{s}.csv": an.data.RemoteFile(http_server.add(f"/{s}.csv", body)) for s in data.NAB_SERIES}
+    remote[data.WINDOWS_FILE] = an.data.RemoteFile(http_server.add("/windows.json", b"{}"))
+    monkeypatch.setattr(data, "NAB", an.data.DatasetSpec(**{**data.NAB.__dict__, "remote": remote}))
+    monkeypatch.setenv("GALLERY_OFFLINE", "0")
+    corpus = an.load_corpus()
+    assert corpus.source.provenance == "downloaded" and len(corpus.series) == 7
+    assert corpus.series["nyc_taxi"].windows == ()
+
+
+def test_a_million_points_are_downsampled_with_a_notice():
+    index = pd.date_range("2020-01-01", periods=1_000_000, freq="min")
+    x = pd.Series(np.random.default_rng(0).normal(0, 1, len(index)), index=index)
+    x.iloc[600_000:600_100] += 50
+    series = an.from_values(x)
+    assert len(series.values) <= an.data.MAX_POINTS and any("downsampled" in n for n in series.notes)
+    result = an.detect(series)
+    assert any(abs(int(d) * 20 - 600_000) < 2_000 for d in result.detections), result.detections
+
+
+def test_constant_series_is_explained_and_flags_nothing():
+    index = pd.date_range("2024-01-01", periods=200, freq="h")
+    series = an.from_values(pd.Series(5.0, index=index))
+    assert any("same" in n for n in series.notes)
+    assert len(an.detect(series).detections) == 0
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("timestamp,value\n" + "\n".join(rows)).encode()
+
+
+def test_user_csv_with_duplicates_is_averaged_and_reported():
+    rows = [f"2024-01-{d:02d},{d}" for d in range(1, 29)] + ["2024-01-05,100"]
+    series, report = an.read_user_csv(_csv(rows), "metric.csv")
+    assert report.duplicates == 1 and len(series.values) == 28 and series.season == 7
+    assert series.values.loc["2024-01-05"] == pytest.approx(52.5)
+
+
+BAD_CSV = [
+    ("no-dates.csv", b"name,value\na,1\nb,2\nc,3\nd,4\n", "date"),
+    ("words.csv", _csv([f"2024-01-{d:02d},high" for d in range(1, 20)]), "number"),
+    ("three.csv", _csv(["2024-01-01,1", "2024-01-02,2", "2024-01-03,3"]), None),
+    ("empty.csv", b"", "empty"),
+]
+
+
+@pytest.mark.parametrize(("name", "payload", "message"), BAD_CSV, ids=[b[0] for b in BAD_CSV])
+def test_bad_csv_gives_a_helpful_error(name, payload, message):
+    if message is None:  # 3 points: accepted by the engine (its minimum), scored without crashing
+        series, _ = an.read_user_csv(payload, name)
+        assert len(an.detect(series).scores) == 3
+        return
+    with pytest.raises(InputError, match=message):
+        an.read_user_csv(payload, name)
+
+
+def test_two_points_are_too_few():
+    index = pd.date_range("2024-01-01", periods=2, freq="D")
+    with pytest.raises(InputError, match="at least 3"):
+        an.from_values(pd.Series([1.0, 2.0], index=index))
+
+
+# ------------------------------------------------------------------ stream and alerts
+def test_stream_advances_batch_by_batch_and_raises_alerts(mixed):
+    stream = an.start_stream(mixed)
+    assert stream.step(500) == [] and stream.position == 500
+    raised = []
+    while not stream.done:
+        raised += stream.step(700)
+    assert len(stream.scores) == len(mixed.values) and stream.points_per_s > 0
+    assert len(raised) == 4 and [a.id for a in raised] == [1, 2, 3, 4]
+    assert np.allclose(stream.scores, an.detect(mixed).scores)
+    with pytest.raises(InputError, match="online detector"):
+        an.start_stream(mixed, detector="lof")
+
+
+def test_alert_rule_needs_consecutive_points_and_respects_cooldown():
+    manager = an.AlertManager(an.AlertRule(threshold=1.0, min_consecutive=2, cooldown=3, severity="critical"))
+    scores = [2, 0, 2, 2, 2, 2, 2, 2, 2]
+    fired = [i for i, s in enumerate(scores) if manager.feed(i, f"t{i}", 1.0, s)]
+    assert fired == [3, 8]  # 2 in a row at 2-3; silent through 6; 7-8 is the next pair
+    manager.acknowledge(1)
+    table = manager.frame()
+    assert table["acknowledged"].tolist() == [True, False] and set(table["severity"]) == {"critical"}
+    assert manager.to_csv().splitlines()[0] == "id,time,value,score,severity,acknowledged,webhook,index"
+    with pytest.raises(InputError, match="Severity"):
+        an.AlertRule(severity="panic")
+    with pytest.raises(InputError, match="at least 1"):
+        an.AlertRule(min_consecutive=0)
+
+
+# ------------------------------------------------------------------ webhook
+@pytest.fixture
+def post_server():
+    """A receiver on 127.0.0.1 that records JSON bodies (the shared http_server answers GET only)."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format, *args):
+            pass
+
+        def do_POST(self):
+            if self.path == "/slow":
+                time.sleep(1.0)  # past the client's timeout
+                return
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    server.daemon_threads = True
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.org/x", "http:// or https://"),
+        ("http:///nohost", "no host"),
+        ("https://user:secret@10.1.2.3/x", "no user name or password"),
+        ("http://127.0.0.1:9/x", "loopback, private or link-local"),
+        ("http://10.0.0.7/x", "loopback, private or link-local"),
+        ("http://169.254.169.254/latest", "loopback, private or link-local"),
+        ("http://[::1]/x", "loopback, private or link-local"),
+        ("http://localhost/x", "loopback, private or link-local"),
+        ("http://127.0.0.1:notaport/", "malformed"),
+    ],
+)
+def test_webhook_urls_are_validated(url, message):
+    with pytest.raises(InputError, match=message):
+        an.validate_webhook_url(url, allow_private=False)
+
+
+def test_webhook_posts_to_a_local_receiver_only_when_allowed(post_server, network_guard, monkeypatch):
+    url, received = post_server
+    monkeypatch.delenv(an.ALLOW_PRIVATE_ENV, raising=False)
+    refused = an.post_webhook(url, {"a": 1})
+    assert refused.startswith("failed:") and "private" in refused and received == []
+    assert an.post_webhook(url, {"a": 1}, allow_private=True) == "sent (HTTP 204)"
+    monkeypatch.setenv(an.ALLOW_PRIVATE_ENV, "1")
+    sender = an.WebhookSender(url)
+    manager = an.AlertManager()
+    alert = manager.feed(0, "2024-01-01 00:00", 9.0, 5.0)
+    sender.send(alert)
+    assert sender.collect(manager, wait=5.0) == 1
+    assert manager.alerts[0].webhook == "sent (HTTP 204)"
+    assert received == [{"a": 1}, {"alert": 1, "time": "2024-01-01 00:00", "value": 9.0, "score": 5.0,
+                                    "severity": "warning", "text": alert.message}]  # fmt: skip
+    sender.close()
+    assert network_guard.attempts == []
+
+
+def test_a_failing_webhook_is_recorded_never_raised(post_server, http_server, closed_port):
+    stalled = post_server[0].replace("/hook", "/slow")
+    assert an.post_webhook(stalled, {}, timeout=0.3, allow_private=True).startswith("failed: TimeoutError")
+    assert an.post_webhook(http_server.url("/hook"), {}, allow_private=True).startswith("failed: HTTP 501")
+    assert an.post_webhook(f"http://127.0.0.1:{closed_port}/x", {}, allow_private=True).startswith("failed:")
+    assert an.post_webhook("not a url", {}).startswith("failed: The webhook URL must start")
+
+
+# ------------------------------------------------------------------ multivariate
+def test_multivariate_detectors_rank_injected_fraud_high(progress_log):
+    frame = an.generate_transactions(n=800, fraud_share=0.03, seed=0)
+    result = an.detect_multivariate(frame, progress=progress_log)
+    progress_log.assert_complete()
+    metrics = result.metrics.set_index("method")
+    assert set(metrics.index) == {m.value for m in an.Method}
+    assert metrics.loc["Isolation Forest", "roc_auc"] > 0.9
+    assert metrics.loc["Ensemble (mean rank)", "roc_auc"] > 0.85
+    assert result.pca.shape == (800, 2) and result.flagged["Isolation Forest"].sum() == 16
+    with pytest.raises(InputError, match="Missing feature columns: amount"):
+        an.detect_multivariate(frame.drop(columns="amount"))
+
+
+def test_compare_detectors_reports_every_detector(progress_log):
+    corpus = an.Corpus({"Spikes only": an.generate_series(an.PRESETS["Spikes only"], "Spikes only")}, None)
+    table = an.compare_detectors(corpus, (an.DetectorName.ONLINE, an.DetectorName.WGAUSS), progress=progress_log)
+    progress_log.assert_complete()
+    assert table["key"].iloc[0] == "online" and table["nab_score"].iloc[0] > 90
+    assert {"threshold", "windows_detected", "false_positives", "window_precision", "window_recall"} <= set(table)
+
+
+def test_model_card_describes_the_run(mixed):
+    card = an.card_for(an.DetectorName.ONLINE, an.detect(mixed), "generated", "Generated series")
+    text = card.to_markdown()
+    assert "Online ensemble" in text and "nab_score" in text and "probationary" in text
