@@ -15,6 +15,7 @@ import os
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -103,8 +104,16 @@ class AlertManager:
         self._run = 0
         self._silent_until = -1
 
-    def feed(self, index: int, time: str, value: float, score: float) -> Alert | None:
-        """Feed one scored point; returns the alert it raised, if any."""
+    def feed(self, index: int, time: str | Callable[[int], str], value: float, score: float) -> Alert | None:
+        """Feed one scored point; returns the alert it raised, if any.
+
+        Args:
+            index: Row of the point.
+            time: Its timestamp as text, or a function of ``index`` that gives it (called only when an alert fires,
+                so a stream does not format a timestamp per point).
+            value: The point's value.
+            score: Its anomaly score.
+        """
         rule = self.rule
         if index <= self._silent_until:
             self._run = 0  # points in the cooldown do not count towards the next alert
@@ -112,7 +121,8 @@ class AlertManager:
         self._run = self._run + 1 if score >= rule.threshold else 0
         if self._run < rule.min_consecutive:
             return None
-        alert = Alert(len(self.alerts) + 1, int(index), str(time), float(value), float(score), rule.severity.value)
+        stamp = time(index) if callable(time) else str(time)
+        alert = Alert(len(self.alerts) + 1, int(index), stamp, float(value), float(score), rule.severity.value)
         self.alerts.append(alert)
         self._silent_until = index + rule.cooldown
         self._run = 0

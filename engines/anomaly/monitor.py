@@ -211,15 +211,18 @@ class StreamState:
         values = self.series.values
         end = min(self.position + batch, len(values))
         chunk = values.to_numpy(dtype=float)[self.position : end].tolist()
-        stamps = values.index[self.position : end]
+        index = values.index
+
+        def stamp(i: int) -> str:
+            return f"{index[i]:%Y-%m-%d %H:%M}"
+
         raised = []
-        update, feed = self.detector.update, self.alerts.feed
+        update, feed, append = self.detector.update, self.alerts.feed, self.scores.append
         started = time.perf_counter()
-        for offset, value in enumerate(chunk):
+        for i, value in enumerate(chunk, start=self.position):
             score = update(value)
-            self.scores.append(score)
-            i = self.position + offset
-            alert = feed(i, f"{stamps[offset]:%Y-%m-%d %H:%M}", value, score)
+            append(score)
+            alert = feed(i, stamp, value, score)
             if alert is not None:
                 raised.append(alert)
         self.seconds += time.perf_counter() - started
