@@ -124,6 +124,16 @@ def run(data_dir: Path, seeds: int = 10, progress=print) -> tuple[list[Record], 
         progress(f"anomaly: {row.detector}: nab_score {row.nab_score:.1f} at threshold {row.threshold:.5g}")
         for metric in ("nab_score", "window_precision", "window_recall", "false_positives", "threshold", "seconds"):
             records.append(Record("anomaly", DATASET, row.detector, metric, float(getattr(row, metric)), default))
+    # Per series, at each detector's corpus threshold: where the default and the baseline win and lose.
+    for key in (an.DEFAULT_DETECTOR, an.DetectorName.WGAUSS):
+        row = table.set_index("key").loc[key.value]
+        for name, series in corpus.series.items():
+            scores = an.score_series(series.values.to_numpy(), key, season=series.season)
+            found = an.detections_from_scores(scores, row["threshold"], an.DEFAULT_COOLDOWN)
+            value = an.normalised([an.score_file(len(scores), series.windows, found)])
+            records.append(
+                Record("anomaly", f"{DATASET}/{name}", row["detector"], "nab_score", value, key is an.DEFAULT_DETECTOR)
+            )
     # Ablation: NAB's own detectors have no rate limiter; without the cooldown both scores drop.
     bare = an.compare_detectors(corpus, (an.DetectorName.ONLINE, an.DetectorName.WGAUSS), cooldown=0)
     for row in bare.itertuples():

@@ -41,7 +41,8 @@ def test_anomaly_benchmark_scores_every_detector_and_measures_throughput(tiny_na
     default = an.DETECTORS[an.DEFAULT_DETECTOR]["title"]
     assert [r.model for r in records if r.default and r.metric == "nab_score"] == [default]
     assert by[(default, "nab_score")] > 50  # the generated anomalies are easy
-    assert all(-100 <= r.value <= 100 for r in records if r.metric == "nab_score")
+    assert all(-100 <= r.value <= 100 for r in records if r.metric == "nab_score" and r.dataset == bench.DATASET)
+    assert {r.dataset for r in records} >= {f"{bench.DATASET}/{s}" for s in data.NAB_SERIES}  # per-series rows
     assert by[(default, "points_per_s")] > 0 and by[(default, "speedup_vs_peer")] > 1
     assert (default + ", no cooldown", "nab_score") in by
     assert {a.metric for a in anchors} == {"nab_score", "points_per_s"}
