@@ -1,0 +1,272 @@
+"""Forecasting engine: Prophet's protocol and metrics reproduced, models on series with known answers, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engines import forecast as fc
+from engines.core.errors import InputError
+from engines.forecast.models import FitContext, seasonal_naive
+
+FAST = (fc.ModelName.NAIVE, fc.ModelName.ETS, fc.ModelName.BOOSTING)
+
+
+def monthly(n: int = 96, seed: int = 0) -> pd.DataFrame:
+    """Trend times a yearly pattern that grows with the level (like air passengers), as strings."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2010-01-01", periods=n, freq="MS")
+    pattern = 1 + 0.25 * np.sin(2 * np.pi * (ds.month - 1) / 12)
+    y = 100 * np.exp(0.01 * np.arange(n)) * pattern * np.exp(rng.normal(0, 0.01, n))
+    return pd.DataFrame({"ds": ds.strftime("%Y-%m-%d"), "y": [f"{v:.3f}" for v in y]})
+
+
+@pytest.fixture(scope="module")
+def sales() -> fc.SeriesData:
+    return fc.series_from_frame(monthly(), "ds", "y", title="test sales")
+
+
+@pytest.fixture(scope="module")
+def trained(sales) -> fc.ForecastModel:
+    return fc.train(sales, fc.ForecastConfig(horizon=12, cutoffs=2))
+
+
+# ------------------------------------------------------------------ protocol and metrics against Prophet
+def test_cutoffs_and_metrics_equal_prophets_own():
+    from prophet.diagnostics import generate_cutoffs
+    from prophet.metrics import performance_metrics
+
+    rng = np.random.default_rng(1)
+    ds = pd.Series(pd.date_range("2020-01-01", periods=400, freq="D")).drop(index=[50, 51, 300])
+    horizon, initial, period = pd.Timedelta("30 days"), pd.Timedelta("200 days"), pd.Timedelta("15 days")
+    ours = fc.generate_cutoffs(ds, horizon, initial, period)
+    assert ours == list(generate_cutoffs(pd.DataFrame({"ds": ds}), horizon, initial, period))
+    rows = []
+    for cutoff in ours:
+        window = ds[(ds > cutoff) & (ds <= cutoff + horizon)]
+        y = 10 + rng.normal(0, 1, len(window))
+        yhat = y + rng.normal(0, 0.5, len(window))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "ds": window,
+                    "y": y,
+                    "yhat": yhat,
+                    "yhat_lower": yhat - 0.6,
+                    "yhat_upper": yhat + 0.6,
+                    "cutoff": cutoff,
+                }
+            )
+        )
+    cv = pd.concat(rows, ignore_index=True)
+    for window in (0.1, 0.0, 1.0):
+        theirs = performance_metrics(cv, rolling_window=window)
+        mine = fc.performance_metrics(cv, rolling_window=window)
+        assert list(mine["horizon"]) == list(theirs["horizon"])
+        for metric in ("mse", "rmse", "mae", "mape", "smape", "coverage"):
+            np.testing.assert_allclose(mine[metric], theirs[metric], rtol=1e-10, err_msg=metric)
+
+
+def test_metrics_equal_performance_metrics_on_prophets_cross_validation_output():
+    from prophet import Prophet
+    from prophet.diagnostics import cross_validation
+    from prophet.metrics import performance_metrics
+
+    rng = np.random.default_rng(2)
+    ds = pd.date_range("2021-01-01", periods=150, freq="D")
+    y = 5 + 0.01 * np.arange(150) + np.sin(2 * np.pi * ds.day_of_week / 7) + rng.normal(0, 0.2, 150)
+    model = Prophet(yearly_seasonality=False, uncertainty_samples=50).fit(pd.DataFrame({"ds": ds, "y": y}))
+    cv = cross_validation(model, initial="100 days", period="20 days", horizon="20 days", disable_tqdm=True)
+    theirs = performance_metrics(cv)
+    mine = fc.performance_metrics(cv)
+    for metric in ("rmse", "mae", "mape", "smape", "coverage"):
+        np.testing.assert_allclose(mine[metric], theirs[metric], rtol=1e-10, err_msg=metric)
+    assert fc.metric_at(mine, pd.Timedelta(days=20), "mape") == pytest.approx(theirs["mape"].iloc[-1])
+
+
+def test_summary_metrics_by_hand():
+    cv = pd.DataFrame(
+        {
+            "y": [10.0, 20.0],
+            "yhat": [12.0, 20.0],
+            "yhat_lower": [11.0, 19.0],
+            "yhat_upper": [13.0, 21.0],
+            "scale": [4.0, 4.0],
+        }
+    )
+    got = fc.summary_metrics(cv)
+    assert got["mape"] == pytest.approx(0.1)  # (0.2 + 0) / 2
+    assert got["smape"] == pytest.approx((2 / 11) / 2)
+    assert got["mase"] == pytest.approx(0.25)  # mean |e| 1 over scale 4
+    assert got["rmse"] == pytest.approx(np.sqrt(2.0))
+    assert got["coverage"] == 0.5
+
+
+def test_selection_per_cutoff_only_looks_at_the_past():
+    cutoffs = pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01"])
+
+    def frame(errors):
+        parts = []
+        for cutoff, err in zip(cutoffs, errors, strict=True):
+            ds = pd.date_range(cutoff + pd.Timedelta(days=1), periods=20, freq="D")
+            parts.append(pd.DataFrame({"ds": ds, "y": 10.0, "yhat": 10.0 + err, "cutoff": cutoff, "scale": 1.0}))
+        return pd.concat(parts, ignore_index=True)
+
+    # a is good at the first cutoff and bad later; b the reverse. The choice lags the truth by one cutoff.
+    frames = {"a": frame([0.1, 5.0, 5.0]), "b": frame([3.0, 0.2, 0.2])}
+    combined, chosen = fc.select_per_cutoff(frames, metric="mase", first="b")
+    assert list(chosen.values()) == ["b", "a", "b"]
+    assert len(combined) == 60
+
+
+# ------------------------------------------------------------------ models on known answers
+def test_seasonal_naive_repeats_the_last_season_and_widens_by_season():
+    ds = pd.date_range("2020-01-01", periods=28, freq="D")
+    y = pd.Series(np.tile([1.0, 2, 3, 4, 5, 6, 7], 4), index=ds).asfreq("D")
+    out = seasonal_naive(y, 10, FitContext(freq="D", season=7))
+    assert list(out["yhat"]) == [1, 2, 3, 4, 5, 6, 7, 1, 2, 3]
+    assert (out["yhat_upper"] == out["yhat"]).all()  # a perfect season has no spread
+
+
+def test_train_beats_the_baseline_and_reports_progress(trained, sales, progress_log):
+    board = trained.leaderboard_
+    assert set(board["model"]) == {m.value for m in fc.ModelName}
+    assert board["selected"].sum() == 1 and board.iloc[0]["selected"]
+    naive = board.set_index("model").loc["seasonal_naive", "smape"]
+    assert board.iloc[0]["smape"] < 0.8 * naive
+    assert trained.log  # a multiplicative pattern is logged (auto transform)
+    assert len(trained.forecast()) == 12 and len(trained.forecast(steps=3)) == 3
+    future = trained.forecast("ets")
+    assert (future["yhat_lower"] <= future["yhat"]).all() and (future["yhat"] <= future["yhat_upper"]).all()
+    assert future["ds"].iloc[0] == sales.y.index[-1] + pd.offsets.MonthBegin(1)
+    assert set(trained.backtest_.columns) >= {"ds", "y", "yhat", "yhat_lower", "yhat_upper", "cutoff", "model"}
+    assert trained.card_.metrics and "Rolling-origin backtest" in trained.card_.split
+    fc.train(sales, fc.ForecastConfig(horizon=6, cutoffs=1, models=FAST), progress=progress_log)
+    progress_log.assert_complete()
+    with pytest.raises(InputError, match="between 1 and 12"):
+        trained.forecast(steps=13)
+
+
+def test_boosting_learns_a_weekly_pattern_with_a_trend():
+    ds = pd.date_range("2022-01-01", periods=300, freq="D")
+    y = 50 + 0.1 * np.arange(300) + np.array([5.0, 3, 0, -1, -2, -6, 1])[ds.day_of_week]
+    data = fc.series_from_frame(pd.DataFrame({"ds": ds, "y": y}), "ds", "y")
+    model = fc.train(data, fc.ForecastConfig(horizon=14, cutoffs=1, models=(fc.ModelName.BOOSTING,), transform="none"))
+    board = model.leaderboard_.set_index("model")
+    assert board.loc["boosting", "mase"] < 0.5 * board.loc["seasonal_naive", "mase"]
+
+
+def test_same_config_same_forecast_and_the_cache_returns_it(sales):
+    config = fc.ForecastConfig(horizon=6, cutoffs=1, models=FAST)
+    first = fc.load_or_train(config, sales)
+    assert fc.is_cached(config, sales)
+    again = fc.load_or_train(config, sales)
+    pd.testing.assert_frame_equal(first.forecasts_, again.forecasts_)
+    pd.testing.assert_frame_equal(first.forecasts_, fc.train(sales, config).forecasts_)
+
+
+def test_decomposition_acf_kpis_and_live_helpers(sales):
+    parts = fc.decompose(sales.y, 12)
+    assert list(parts.columns) == ["ds", "observed", "trend", "seasonal", "resid"]
+    np.testing.assert_allclose(parts["trend"] + parts["seasonal"] + parts["resid"], parts["observed"])
+    assert fc.seasonal_strength(parts)["seasonal"] > 0.8
+    acf = fc.autocorrelation(sales.y, 24)
+    assert acf.loc[12, "acf"] > acf.loc[6, "acf"]  # the yearly cycle shows at lag 12
+    quick = fc.quick_forecast(sales.y, 5)
+    assert len(quick) == 5 and quick["yhat"].notna().all()
+    tiles = fc.kpis(sales.y, quick)
+    assert tiles["next"] == quick["yhat"].iloc[0] and tiles["uncertainty"] > 0
+    more = fc.continuation(sales.y, 3, seed=1)
+    pd.testing.assert_series_equal(more, fc.continuation(sales.y, 3, seed=1))
+    assert more.index[0] == sales.y.index[-1] + pd.offsets.MonthBegin(1)
+    with pytest.raises(InputError, match="at least 2 steps"):
+        fc.decompose(sales.y, 1)
+
+
+# ------------------------------------------------------------------ data sources
+def test_offline_defaults_are_package_data_or_labelled_samples():
+    co2 = fc.load_series("co2")
+    assert co2.y.index.freqstr.startswith("W") and co2.report.gaps_filled > 0
+    assert not co2.observed.all() and co2.provenance.startswith("package")
+    assert any("filled" in n for n in co2.notes)
+    stocks = fc.load_series("stocks", ticker="AAPL")
+    assert len(stocks.y) == 105 and stocks.y.iloc[0] == 1.0
+    peyton = fc.load_series("peyton_manning")  # offline, no data dir: the generated traffic sample
+    assert peyton.is_sample and "sample" in peyton.title and peyton.y.index.freqstr == "D"
+    assert peyton.report.duplicates == 1 and peyton.report.gaps_filled > 0
+    assert fc.load_series("air_passengers").is_sample
+    with pytest.raises(InputError, match="Unknown ticker"):
+        fc.load_series("stocks", ticker="XYZ")
+    with pytest.raises(InputError, match="Unknown dataset"):
+        fc.load_series("sunspots")
+
+
+def test_local_copy_in_the_reference_layout_is_used(tmp_path, monkeypatch):
+    folder = tmp_path / "prophet-examples"
+    folder.mkdir()
+    (folder / "example_air_passengers.csv").write_bytes(
+        b'"ds","y"\r' + b"".join(f"19{49 + i // 12}-{i % 12 + 1:02d}-01,{100 + i}\r".encode() for i in range(48))
+    )
+    monkeypatch.setenv("GALLERY_DATA_DIR", str(tmp_path))
+    air = fc.load_series("air_passengers")
+    assert air.provenance == "local copy" and not air.is_sample and len(air.y) == 48
+
+
+# ------------------------------------------------------------------ bad input
+def _csv(rows: list[str], header: str = "date,value") -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def test_upload_guesses_columns_and_reports_duplicates_and_gaps():
+    rows = [f"2024-01-{d:02d},{d * 2}" for d in range(1, 29) if d != 10]
+    rows.append("2024-01-05,99")
+    data = fc.series_from_upload(_csv(rows), "visits.csv")
+    assert data.report.duplicates == 1 and data.report.gaps_filled == 1 and data.provenance == "user upload"
+    assert not data.observed[9] and data.observed.sum() == 27
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (_csv([f"not a date {i},{i}" for i in range(20)], "when,value"), "no column of dates"),
+        (_csv([f"2024-01-{d:02d},many" for d in range(1, 21)]), "no numeric column"),
+        (_csv(["2024-01-01,1", "2024-01-02,2", "2024-01-03,3"]), "at least 10"),
+    ],
+    ids=["no-dates", "non-numeric", "three-points"],
+)
+def test_bad_uploads_raise_what_to_fix(payload, message):
+    with pytest.raises(InputError, match=message):
+        fc.series_from_upload(payload, "bad.csv")
+
+
+def test_constant_series_is_refused_with_a_reason():
+    data = fc.series_from_upload(_csv([f"2024-01-{d:02d},7" for d in range(1, 31)]), "flat.csv")
+    assert data.report.constant
+    with pytest.raises(InputError, match="constant"):
+        fc.train(data, fc.ForecastConfig(horizon=5, models=FAST))
+
+
+def test_too_short_for_the_horizon_and_bad_config():
+    data = fc.series_from_frame(monthly(20), "ds", "y")
+    with pytest.raises(InputError, match="Shorten the horizon"):
+        fc.train(data, fc.ForecastConfig(horizon=15))
+    with pytest.raises(InputError, match="Unknown model"):
+        fc.ForecastConfig(models=("lstm",))
+    with pytest.raises(InputError, match="Unknown metric"):
+        fc.ForecastConfig(metric="r2")
+    with pytest.raises(InputError, match="Unknown transform"):
+        fc.ForecastConfig(transform="sqrt")
+
+
+def test_a_million_rows_are_downsampled_and_fitting_stays_bounded():
+    n = 1_000_000
+    ds = pd.date_range("2020-01-01", periods=n, freq="min")
+    values = 100 + 10 * np.sin(2 * np.pi * np.arange(n) / 1440)
+    frame = pd.DataFrame({"ts": ds, "load": values})
+    data = fc.series_from_frame(frame, "ts", "load")
+    assert data.report.downsampled_from == "min" and len(data.y) <= 20_000
+    assert any("downsampled" in n for n in data.notes)
+    model = fc.train(data, fc.ForecastConfig(cutoffs=1, models=(fc.ModelName.ETS,)))
+    assert len(model.history) <= fc.model.MAX_FIT_POINTS
+    assert any("last" in n for n in model.notes_)
