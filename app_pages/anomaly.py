@@ -288,7 +288,8 @@ def render_live() -> None:
     cols[1].slider("Points per tick", 10, 2000, 200, step=10, key="anomaly_batch")
     cols[2].button("Restart", key="anomaly_restart", on_click=restart_stream)
     # The timer runs only while streaming: a paused page does not rerun every second.
-    running = st.session_state.get("anomaly_live", False)
+    stream = st.session_state.get("anomaly_stream")
+    running = st.session_state.get("anomaly_live", False) and not (stream is not None and stream.done)
     st.fragment(live_tick, run_every=TICK_SECONDS if running else None)()
 
 
