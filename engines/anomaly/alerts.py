@@ -205,10 +205,19 @@ def _resolve(host: str, port: int | None) -> set[str]:
     return {str(info[4][0]) for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)}
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: a public URL must not bounce the POST to an internal address."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ARG002 (urllib's signature)
+        return None  # urllib then raises HTTPError with the 3xx code
+
+
 def post_webhook(
     url: str, payload: dict, *, timeout: float = WEBHOOK_TIMEOUT, allow_private: bool | None = None
 ) -> str:
     """POST ``payload`` as JSON; returns the outcome in words and never raises.
+
+    Redirects are not followed (they are reported as failures), so validation cannot be bypassed by one.
 
     Returns:
         "sent (HTTP 200)", or "failed: ..." with the reason.
@@ -219,7 +228,7 @@ def post_webhook(
         request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
             url, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "ml-gallery/1"}
         )
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=timeout) as response:
             return f"sent (HTTP {response.status})"
     except urllib.error.HTTPError as exc:
         return f"failed: HTTP {exc.code}"

@@ -287,6 +287,11 @@ def post_server():
             if self.path == "/slow":
                 time.sleep(1.0)  # past the client's timeout
                 return
+            if self.path == "/moved":
+                self.send_response(307)
+                self.send_header("Location", "/hook")
+                self.end_headers()
+                return
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(204)
             self.end_headers()
@@ -344,6 +349,9 @@ def test_a_failing_webhook_is_recorded_never_raised(post_server, http_server, cl
     assert an.post_webhook(http_server.url("/hook"), {}, allow_private=True).startswith("failed: HTTP 501")
     assert an.post_webhook(f"http://127.0.0.1:{closed_port}/x", {}, allow_private=True).startswith("failed:")
     assert an.post_webhook("not a url", {}).startswith("failed: The webhook URL must start")
+    moved = post_server[0].replace("/hook", "/moved")
+    assert an.post_webhook(moved, {"a": 1}, allow_private=True) == "failed: HTTP 307"  # redirects are not followed
+    assert post_server[1] == []
 
 
 # ------------------------------------------------------------------ multivariate
