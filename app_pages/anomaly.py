@@ -63,7 +63,6 @@ def run_multivariate(n: int, fraud_share: float, contamination: float, seed: int
 
 
 corpus = load_corpus(ui.settings_key())
-ui.source_notice(corpus.source, an.DETECTORS[an.DEFAULT_DETECTOR]["title"])
 names = list(corpus.series)
 if corpus.is_nab:
     names += [GENERATED + p for p in an.PRESETS]
@@ -108,6 +107,7 @@ with st.sidebar:
         key="anomaly_cooldown",
     )
 series = pick_series(series_name)
+ui.source_notice(corpus.source, an.DETECTORS[detector]["title"])
 
 
 def series_chart(
@@ -414,7 +414,7 @@ def render_compare() -> None:
     if st.button("Compare all detectors", type="primary", key="anomaly_compare"):
         st.session_state["anomaly_compare_on"] = True
     if not st.session_state.get("anomaly_compare_on"):
-        st.info("Press **Compare all detectors** (about a minute on NAB: STL and the batch models are slow).")
+        st.info("Press **Compare all detectors** (about 20 seconds on NAB: STL and the batch models take longest).")
         return
     with ui.progress_status("Scoring every detector") as report:
         table = run_compare(ui.settings_key(), int(cooldown), corpus, report)
