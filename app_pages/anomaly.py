@@ -148,8 +148,8 @@ def series_chart(
             line_width=0,
             row="all",
             col=1,
-            annotation_text="labelled window" if i == 0 else None,
-            annotation_position="top left",
+            # Only the first band is labelled; a band given no text would be captioned "new text".
+            **({"annotation_text": "labelled window", "annotation_position": "top left"} if i == 0 else {}),
         )
     fig.update_layout(height=height, title=title, margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.08})
     fig.update_yaxes(title_text="value", row=1, col=1)
@@ -457,10 +457,12 @@ def render_upload() -> None:
     st.download_button("Download an example CSV", example_csv(), file_name="example-metric.csv", key="anomaly_example")
     upload = st.file_uploader("Your series", type=["csv", "tsv"], key="anomaly_upload")
     if upload is None:
-        st.caption("No file yet.")
-        return
+        st.caption("No file yet: the example CSV above is scored instead.")
+        name, payload = "example-metric.csv", example_csv()
+    else:
+        name, payload = upload.name, upload.getvalue()
     try:
-        user, report = an.read_user_csv(upload.getvalue(), upload.name)
+        user, report = an.read_user_csv(payload, name)
         result = an.detect(user, an.DetectConfig(cooldown=int(cooldown)))
     except InputError as exc:
         st.error(str(exc))
@@ -471,9 +473,7 @@ def render_upload() -> None:
     )
     show_notes(user.notes)
     st.plotly_chart(
-        series_chart(
-            result.frame(), (), result.threshold, f"{upload.name}: {an.DETECTORS[an.DEFAULT_DETECTOR]['title']}"
-        ),
+        series_chart(result.frame(), (), result.threshold, f"{name}: {an.DETECTORS[an.DEFAULT_DETECTOR]['title']}"),
         width="stretch",
     )
     flagged = result.frame().loc[lambda f: f["detected"], ["time", "value", "score"]]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engines.anomaly.detectors import season_points
+from engines.anomaly.detectors import OnlineConfig, season_points
 from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, resolve_dataset
 from engines.core.errors import InputError, SourceError
 from engines.core.progress import Progress, null_progress
@@ -48,6 +48,9 @@ NAB = DatasetSpec(
 )
 MAX_POINTS = 50_000  # longer series are downsampled by block means before detection (a notice says so)
 MIN_POINTS = 3
+# An upload shorter than this is refused: the online detector spends its first `warmup` points learning what
+# normal looks like, and a series must leave as many again to be scored.
+MIN_UPLOAD_POINTS = 2 * OnlineConfig().warmup
 
 
 class AnomalyKind(StrEnum):
@@ -275,4 +278,9 @@ def read_user_csv(data: bytes, filename: str, date_column: str | None = None, va
     if value_column is None:
         raise InputError(f"`{filename}` has no numeric column. Add one (e.g. `value`) holding numbers.")
     values, report = ts.to_series(table.frame, date_column, value_column, min_points=MIN_POINTS)
+    if len(values) < MIN_UPLOAD_POINTS:
+        raise InputError(
+            f"`{filename}` gives {len(values)} {report.freq_label} point(s); at least {MIN_UPLOAD_POINTS} are needed: the "
+            f"detector learns what normal looks like from the first {OnlineConfig().warmup} before it scores anything."
+        )
     return from_values(values, filename, report.notes), report

@@ -122,7 +122,7 @@ BAD_UPLOADS = [
     ("no-dates.csv", b"name,value\na,1\nb,2\nc,3\nd,4\n", "error", "date"),
     ("words.csv", ("timestamp,value\n" + "\n".join(f"2024-01-{d:02d},high" for d in range(1, 20))).encode(), "error", "number"),
     ("binary.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "error", "PNG image"),
-    ("three.csv", b"timestamp,value\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", "success", "3 daily points"),
+    ("three.csv", b"timestamp,value\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", "error", "at least 100 are needed"),
     ("constant.csv", _series(200, lambda i: 5).encode(), "info", "same"),
     ("duplicates.csv", (_series(100) + "\n2024-01-01 05:00:00,99").encode(), "info", "timestamp"),
 ]  # fmt: skip
