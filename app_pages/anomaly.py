@@ -249,7 +249,7 @@ def live_tick() -> None:
     n = stream.position
     cols = st.columns(4)
     cols[0].metric("Points streamed", f"{n:,} / {len(stream.series.values):,}")
-    cols[1].metric("Throughput (detector + rules)", f"{stream.points_per_s:,.0f} points/s")
+    cols[1].metric("Throughput, points/s (detector + rules)", f"{stream.points_per_s:,.0f}")
     cols[2].metric("Alerts raised", len(stream.alerts.alerts))
     cols[3].metric("Unacknowledged", sum(not a.acknowledged for a in stream.alerts.alerts))
     if n == 0:
