@@ -46,6 +46,9 @@ README_SCREENSHOTS = (
     "churn",
     "house_prices",
     "movies",
+    "forecast",
+    "anomaly",
+    "anomaly-live",
 )  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
 MAX_SCREENSHOT_HEIGHT = 5000  # px: a full page, but never a giant image
 SERVER_START_TIMEOUT_S = 60

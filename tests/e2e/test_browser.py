@@ -15,7 +15,7 @@ from .conftest import RUN_TIMEOUT_MS, assert_no_exception, wait_for_app_idle
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # The first one found on a page is its main action.
-MAIN_ACTIONS = ("Classify", "Predict churn", "Estimate the price", "Recommend movies")
+MAIN_ACTIONS = ("Classify", "Predict churn", "Estimate the price", "Recommend movies", "Detect anomalies")
 COMPARE_TIMEOUT_MS = 120_000  # trains every pipeline
 
 
@@ -92,3 +92,31 @@ def test_spam_batch_and_compare(page, app_url, console_errors, screenshot):
     assert_no_exception(page, "spam compare")
     screenshot(page, "spam-compare")
     assert_clean_console(console_errors, "spam batch/compare")
+
+
+def metric_value(page, label: str) -> str:
+    """The value shown by the metric tile whose label is ``label``."""
+    tile = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True)).first
+    return tile.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_anomaly_live_stream_updates_without_reloading_the_page(page, app_url, console_errors, screenshot):
+    open_page(page, f"{app_url}/anomaly", "Anomaly monitor")
+    page.get_by_role("tab", name="Live stream").click()
+    wait_for_app_idle(page)
+    assert metric_value(page, "Points streamed").startswith("0 /")
+    page.evaluate("window.__not_reloaded = true")  # a full page load would drop it
+    page.get_by_text("Stream", exact=True).first.click()  # the toggle: a fragment now runs every second
+    seen = []
+    for _ in range(30):
+        page.wait_for_timeout(1000)
+        seen.append(int(metric_value(page, "Points streamed").split("/")[0].replace(",", "")))
+        if len(set(seen)) >= 3:
+            break
+    assert len(set(seen)) >= 3 and seen == sorted(seen), f"the stream did not advance tick by tick: {seen}"
+    assert page.evaluate("window.__not_reloaded") is True
+    assert_no_exception(page, "anomaly live stream")
+    page.get_by_text("Stream", exact=True).first.click()  # stop it, so the app can go idle
+    wait_for_app_idle(page)
+    screenshot(page, "anomaly-live")
+    assert_clean_console(console_errors, "anomaly live stream")
