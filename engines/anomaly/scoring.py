@@ -7,11 +7,13 @@ detections are row indices. The rules of the Numenta Anomaly Benchmark:
   NAB's code) are ignored: a detector is still learning there;
 - each window counts once, scored by its first detection with the scaled sigmoid
   ``σ(y) = 2 / (1 + e^{5y}) - 1`` of the detection's relative position ``y``
-  (-1 at the window's first row, 0 just past its last), times ``A_TP``;
+  (-1 at the window's first row, 0 just past its last), times ``A_TP / σ(-1)``, so that a
+  detection at a window's first row earns exactly ``A_TP`` (as NAB's sweeper does);
+  a window lying wholly inside the probationary period is not scored;
 - a window without a detection costs ``-A_FN``;
 - a detection outside every window is a false positive: ``A_FP * σ(y)`` where ``y`` is
   its distance past the preceding window's end in units of that window's length
-  (σ is negative for y > 0, near 0 right after a window, -1 far away), or ``-A_FP``
+  (σ is negative for y > 0, near 0 right after a window, exactly -1 from y = 3 on), or ``-A_FP``
   when no window precedes it;
 - the corpus score is normalised, ``100 * (raw - null) / (perfect - null)``, where the null
   detector never fires and the perfect one fires at the first row of every window.
@@ -72,8 +74,10 @@ class FileScore:
 
 
 def scaled_sigmoid(y: float) -> float:
-    """NAB's ``σ(y) = 2 / (1 + e^{5y}) - 1``: about 0.987 at y=-1, 0 at y=0, towards -1 for large y."""
-    return 2.0 / (1.0 + math.exp(min(5.0 * y, 700.0))) - 1.0
+    """NAB's ``σ(y) = 2 / (1 + e^{5y}) - 1``: about 0.987 at y=-1, 0 at y=0, and -1 from y=3 on (as in NAB's code)."""
+    if y >= 3.0:
+        return -1.0
+    return 2.0 / (1.0 + math.exp(5.0 * y)) - 1.0
 
 
 def probationary_rows(n_points: int) -> int:
@@ -110,9 +114,11 @@ def score_file(
     Returns:
         The raw score with the null and perfect scores of the same series.
     """
-    wins = check_windows(n_points, windows)
     start = probationary_rows(n_points)
+    # A window that ends inside the probationary period has no scorable row: NAB leaves it out.
+    wins = [w for w in check_windows(n_points, windows) if w[1] >= start]
     best: list[float | None] = [None] * len(wins)
+    max_tp = scaled_sigmoid(-1.0)
     fp_score, n_fp = 0.0, 0
     starts = [a for a, _ in wins]
     for i in sorted({int(d) for d in detections}):
@@ -123,7 +129,7 @@ def score_file(
             a, b = wins[k]
             length = b - a + 1
             y = -(b - i + 1) / length
-            value = profile.tp * scaled_sigmoid(y)
+            value = profile.tp * scaled_sigmoid(y) / max_tp
             if best[k] is None:
                 best[k] = value  # the first detection in a window is its best (σ decreases with position)
             continue
@@ -138,7 +144,7 @@ def score_file(
     fn = len(wins) - tp
     raw = sum(v for v in best if v is not None) - profile.fn * fn + fp_score
     null = -profile.fn * len(wins)
-    perfect = profile.tp * scaled_sigmoid(-1.0) * len(wins)
+    perfect = profile.tp * len(wins)
     return FileScore(raw=raw, null=null, perfect=perfect, tp=tp, fn=fn, fp=n_fp)
 
 

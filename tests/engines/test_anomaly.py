@@ -19,7 +19,7 @@ from engines.core.errors import InputError
 # ------------------------------------------------------------------ NAB scoring, by hand
 N = 1000  # probationary period: 150 rows
 WINDOW = (400, 499)  # 100 rows
-SIGMA_START = 2 / (1 + math.exp(-5)) - 1  # 0.986614: the perfect detection at the window's first row
+SIGMA_START = 2 / (1 + math.exp(-5)) - 1  # 0.986614: σ at the window's first row; NAB divides TP scores by it
 
 
 def test_scaled_sigmoid_matches_the_paper():
@@ -34,17 +34,18 @@ def test_null_scores_zero_and_perfect_one_hundred():
     assert (null.raw, null.null, null.fn) == (-1.0, -1.0, 1)
     assert an.normalised([null]) == 0.0
     perfect = scoring.score_file(N, [WINDOW], [400])
-    assert perfect.raw == pytest.approx(SIGMA_START) and perfect.tp == 1
+    assert perfect.raw == pytest.approx(1.0) and perfect.perfect == 1.0 and perfect.tp == 1
     assert an.normalised([perfect]) == pytest.approx(100.0)
 
 
 def test_a_late_detection_scores_less_and_only_the_first_detection_counts():
     late = scoring.score_file(N, [WINDOW], [449, 499])
-    # y = -(499 - 449 + 1) / 100 = -0.51; sigma = 2 / (1 + e^-2.55) - 1 = 0.855147
-    assert late.raw == pytest.approx(0.855147, abs=1e-6)
-    assert an.normalised([late]) == pytest.approx(100 * 1.855147 / 1.986614, abs=1e-4)  # 93.38
+    # y = -(499 - 449 + 1) / 100 = -0.51; sigma = 2 / (1 + e^-2.55) - 1 = 0.855147; / 0.986614 = 0.866749
+    assert late.raw == pytest.approx((2 / (1 + math.exp(-2.55)) - 1) / SIGMA_START, abs=1e-12)
+    assert late.raw == pytest.approx(0.866749, abs=1e-6)
+    assert an.normalised([late]) == pytest.approx(100 * 1.866749 / 2, abs=1e-4)  # 93.34
     last_row = scoring.score_file(N, [WINDOW], [499])  # y = -0.01: almost nothing
-    assert last_row.raw == pytest.approx(2 / (1 + math.exp(-0.05)) - 1, abs=1e-9)
+    assert last_row.raw == pytest.approx((2 / (1 + math.exp(-0.05)) - 1) / SIGMA_START, abs=1e-9)
 
 
 def test_false_positive_right_after_a_window_costs_less_than_far_away():
@@ -52,16 +53,19 @@ def test_false_positive_right_after_a_window_costs_less_than_far_away():
     far = scoring.score_file(N, [WINDOW], [400, 999])
     before = scoring.score_file(N, [WINDOW], [400, 200])  # no preceding window: the full -A_FP
     # near: y = 1 / 99, sigma = 2 / (1 + e^(5/99)) - 1 = -0.025245; times 0.11
-    assert near.raw - SIGMA_START == pytest.approx(0.11 * (2 / (1 + math.exp(5 / 99)) - 1), abs=1e-9)
-    assert near.raw - SIGMA_START == pytest.approx(-0.002777, abs=1e-6)
-    assert far.raw - SIGMA_START == pytest.approx(-0.11, abs=1e-3)
-    assert before.raw - SIGMA_START == pytest.approx(-0.11)
+    assert near.raw - 1.0 == pytest.approx(0.11 * (2 / (1 + math.exp(5 / 99)) - 1), abs=1e-9)
+    assert near.raw - 1.0 == pytest.approx(-0.002777, abs=1e-6)
+    assert far.raw - 1.0 == pytest.approx(-0.11)  # 500 rows past a 100-row window: y >= 3, sigma is exactly -1
+    assert before.raw - 1.0 == pytest.approx(-0.11)
     assert (near.fp, far.fp, before.fp) == (1, 1, 1)
 
 
 def test_detections_in_the_probationary_period_are_ignored():
     early = scoring.score_file(N, [WINDOW], [0, 10, 149, 400])
-    assert early.raw == pytest.approx(SIGMA_START) and early.fp == 0
+    assert early.raw == pytest.approx(1.0) and early.fp == 0
+    # A window wholly inside the probationary period is not scored at all (NAB's sweeper leaves it out).
+    hidden = scoring.score_file(N, [(20, 60), WINDOW], [30, 400])
+    assert (hidden.tp, hidden.fn, hidden.null, hidden.perfect) == (1, 0, -1.0, 1.0)
     assert scoring.window_precision_recall(N, [WINDOW], [10, 400, 700]) == (0.5, 1.0)
 
 
