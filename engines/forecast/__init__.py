@@ -24,6 +24,7 @@ from engines.forecast.model import (
     ForecastModel,
     Transform,
     autocorrelation,
+    check_forecastable,
     continuation,
     decompose,
     fit_context,
@@ -36,6 +37,7 @@ from engines.forecast.model import (
     run_backtest,
     seasonal_strength,
     seasonality,
+    select_on_training,
     train,
 )
 from engines.forecast.models import TITLES as MODEL_TITLES
@@ -56,6 +58,7 @@ __all__ = [
     "SeriesData",
     "Transform",
     "autocorrelation",
+    "check_forecastable",
     "continuation",
     "decompose",
     "fit_context",
@@ -73,6 +76,7 @@ __all__ = [
     "run_backtest",
     "seasonal_strength",
     "seasonality",
+    "select_on_training",
     "select_per_cutoff",
     "series_from_frame",
     "series_from_upload",

@@ -147,13 +147,17 @@ def metric_at(perf: pd.DataFrame, horizon: pd.Timedelta, metric: str) -> float:
 
 
 def select_per_cutoff(
-    frames: dict[str, pd.DataFrame], metric: str = "mase", first: str | None = None
+    frames: dict[str, pd.DataFrame],
+    metric: str = "mase",
+    first: str | None = None,
+    horizon: pd.Timedelta | None = None,
 ) -> tuple[pd.DataFrame, dict[pd.Timestamp, str]]:
     """An honest selected model: at each cutoff, the model with the best ``metric`` on what was known then.
 
-    At cutoff ``c`` only the backtest rows with ``ds <= c`` (earlier cutoffs' forecasts whose truth had
-    arrived) are scored; the winner's forecast for ``c`` is used. The first cutoff has no such rows and
-    uses ``first`` (or the first model).
+    At cutoff ``c`` only earlier backtest windows are scored: with ``horizon``, the windows that had
+    finished by ``c`` (``cutoff + horizon <= c``: whole forecasts, scored like the one being chosen);
+    without it, every row with ``ds <= c``. The winner's forecast for ``c`` is used. Cutoffs with no
+    finished window yet use ``first`` (or the first model).
 
     Returns:
         The combined cross-validation frame and cutoff -> chosen model.
@@ -167,7 +171,7 @@ def select_per_cutoff(
     for cutoff in cutoffs:
         scores = {}
         for name, cv in frames.items():
-            known = cv[cv["ds"] <= cutoff]
+            known = cv[cv["ds"] <= cutoff] if horizon is None else cv[cv["cutoff"] + horizon <= cutoff]
             if len(known):
                 scores[name] = summary_metrics(known).get(metric, np.nan)
         finite = {k: v for k, v in scores.items() if np.isfinite(v)}

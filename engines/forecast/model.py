@@ -236,6 +236,48 @@ def check_series(data: SeriesData, horizon: int) -> None:
         )
 
 
+def min_train(season: int, points: int) -> int:
+    """The shortest training part of a backtest origin: two seasons and a bit, within half the series."""
+    return max(MIN_TRAIN, min(2 * season + 10, points // 2))
+
+
+def select_on_training(
+    data: SeriesData, end: int, config: ForecastConfig, horizon: int, *, initial: int | None = None
+) -> ModelName:
+    """The model :func:`train` would choose from the first ``end`` points alone (its own inner backtest).
+
+    Benchmarks call this at every outer cutoff, so the selected model is scored on data it never saw.
+    ``initial`` is the least training an inner origin may have (the outer protocol's initial window);
+    when no inner origin has that much, the ensemble (the default) is returned.
+    """
+    sub = replace(data, y=data.y.iloc[:end], observed=data.observed[:end])
+    ctx = fit_context(sub, config)
+    try:
+        folds = folds_from_steps(sub.y.index, horizon, config.cutoffs, initial or min_train(ctx.season, end))
+    except InputError:
+        return ModelName.ENSEMBLE
+    frames, seconds, _ = run_backtest(sub, folds, config.models, ctx)
+    if not frames:
+        raise InputError("No model could be fitted on the training part.")
+    return ModelName(leaderboard(frames, seconds, config.metric)["model"].iloc[0])
+
+
+def resolve_horizon(data: SeriesData, config: ForecastConfig) -> int:
+    """The horizon ``train`` uses: the config's, or the frequency's default capped at a quarter of the series."""
+    return config.horizon or min(seasonality(data.y.index.freqstr).default_horizon, max(1, len(data.y) // 4))
+
+
+def check_forecastable(data: SeriesData, config: ForecastConfig | None = None) -> int:
+    """Check a series before training (cheap) and return the horizon that would be used.
+
+    Raises:
+        InputError: a constant or too short series (see :func:`check_series`).
+    """
+    horizon = resolve_horizon(data, config or ForecastConfig())
+    check_series(data, horizon)
+    return horizon
+
+
 def _forecast_all(
     y: pd.Series, steps: int, models: tuple[ModelName, ...], ctx: FitContext, report: Progress
 ) -> tuple[dict[ModelName, pd.DataFrame], dict[ModelName, float], dict[ModelName, str]]:
@@ -434,12 +476,9 @@ def train(data: SeriesData, config: ForecastConfig | None = None, progress: Prog
     trimmed = len(data.y) > MAX_FIT_POINTS
     if trimmed:
         data = replace(data, y=data.y.iloc[-MAX_FIT_POINTS:], observed=data.observed[-MAX_FIT_POINTS:])
-    shape = seasonality(data.y.index.freqstr)
-    horizon = config.horizon or min(shape.default_horizon, max(1, len(data.y) // 4))
-    check_series(data, horizon)
+    horizon = check_forecastable(data, config)
     ctx = fit_context(data, config)
-    min_train = max(MIN_TRAIN, min(2 * ctx.season + 10, len(data.y) // 2))
-    folds = folds_from_steps(data.y.index, horizon, config.cutoffs, min_train)
+    folds = folds_from_steps(data.y.index, horizon, config.cutoffs, min_train(ctx.season, len(data.y)))
     progress(0.0, f"Backtesting {len(config.models)} models on {len(folds)} origins")
     frames, seconds, failed = run_backtest(data, folds, config.models, ctx, scaled(progress, 0.0, 0.8))
     if not frames:

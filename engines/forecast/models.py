@@ -44,7 +44,7 @@ TITLES = {
     ModelName.ARIMA: "SARIMA (order by AIC)",
     ModelName.PROPHET: "Prophet (with holidays)",
     ModelName.BOOSTING: "Gradient boosting on lags",
-    ModelName.ENSEMBLE: "Ensemble (mean of SARIMA, Prophet, boosting)",
+    ModelName.ENSEMBLE: "Ensemble (median of SARIMA, Prophet, boosting)",
 }
 WHY = {
     ModelName.NAIVE: "Repeats the last season: the baseline every model must beat, and the scale of MASE.",
@@ -56,8 +56,8 @@ WHY = {
     "and the dataset's own events where known.",
     ModelName.BOOSTING: "Histogram gradient boosting on lag, rolling and calendar features, forecasting one "
     "step at a time around the recent level (trees cannot extrapolate a trend themselves).",
-    ModelName.ENSEMBLE: "The mean of SARIMA, Prophet and boosting: three different kinds of model whose errors "
-    "differ, so the average is usually steadier than any one of them.",
+    ModelName.ENSEMBLE: "The median of SARIMA, Prophet and boosting: three different kinds of model whose errors "
+    "differ; the median drops whichever is off, so it is steadier than any one of them.",
 }
 ENSEMBLE_MEMBERS = (ModelName.ARIMA, ModelName.PROPHET, ModelName.BOOSTING)  # ETS is the weakest far ahead
 
@@ -410,8 +410,14 @@ FORECASTERS = {
 
 
 def ensemble(parts: dict[ModelName, pd.DataFrame]) -> pd.DataFrame:
-    """The mean of the members' forecasts and of their interval bounds."""
+    """The median of the members' forecasts and of their interval bounds (the mean when there are two).
+
+    With three members the median drops whichever one is off on a given day: a robust combination.
+    """
     members = [parts[m] for m in ENSEMBLE_MEMBERS if m in parts]
     if not members:
-        raise InputError("The ensemble needs at least one of ETS, SARIMA, Prophet or boosting.")
-    return sum(members[1:], members[0]) / len(members)
+        raise InputError("The ensemble needs at least one of SARIMA, Prophet or boosting.")
+    stacked = np.stack([frame[["yhat", "yhat_lower", "yhat_upper"]].to_numpy(float) for frame in members])
+    return pd.DataFrame(
+        np.median(stacked, axis=0), index=members[0].index, columns=["yhat", "yhat_lower", "yhat_upper"]
+    )
