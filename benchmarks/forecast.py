@@ -12,12 +12,13 @@ gaps that the engine fills by interpolation for fitting).
   the same process; its documentation reports mape 0.0585 at 37 days.
 - Air passengers and retail sales (monthly): initial 3 years, period 180 days, horizon 365 days.
 
-"Selected by inner backtest (ours)" is honest and is what the page does: at each cutoff, the
-engine's ``train`` procedure runs its own backtest (up to 3 origins, the same horizon, each with at
-least the protocol's initial window of training) on the data before the cutoff only, picks the
-model with the best MASE, and that model's forecast from the cutoff is scored; while no inner
-origin has the initial window, the ensemble (the default) is used. "Selected by earlier finished windows" is a cheaper honest rule, shown for
-comparison: the best MASE on the outer windows that had ended by the cutoff (the ensemble before any has).
+The selected models are honest: at each cutoff, the engine's ``train`` procedure runs its own
+backtest (up to 3 origins, the same horizon, each with at least the protocol's initial window of
+training) on the data before the cutoff only, ranks the models, and the winner's forecast from the
+cutoff is scored. "on MASE" ranks by MASE over the whole horizon (the page's default); "on the
+target metric" ranks by the metric this benchmark reports (``mape_h37`` for Peyton Manning, sMAPE
+for the monthly series), as a user who cares about that horizon would. While no inner origin has
+the initial window, the ensemble (the default) is used.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ ANCHORS = [
     Anchor("forecast", "peyton-manning", "Prophet docs, diagnostics (published)", "mape_h37", 0.0585),
 ]
 CONFIG = fc.ForecastConfig()  # the page's defaults: every model, 3 inner origins, MASE picks
-SELECTED = "Selected by inner backtest (ours)"
-BY_WINDOWS = "Selected by earlier finished windows"
+SELECTED = "Selected by inner backtest on the target metric (ours)"
+SELECTED_MASE = "Selected by inner backtest on MASE (page default)"
 PROPHET_DEFAULT = "Prophet defaults via prophet.diagnostics"
 
 
@@ -99,27 +100,23 @@ def run_one(name: str, path: Path, progress=print, prophet_default: bool = True)
     for model, cv in frames.items():
         rows[fc.MODEL_TITLES[model]] = ({**score(cv, daily), "fit_s": seconds[model] / len(folds)}, False)
     initial_points = int(data.y.index.searchsorted(data.y.index[0] + pd.Timedelta(initial)))
-    # The page's own procedure at every cutoff: train()'s inner backtest on the data before it picks the model.
+    # The page's own procedure at every cutoff: train()'s inner backtest on the data before it picks the
+    # model, ranked by the page's default (MASE over the horizon) or by this benchmark's target metric.
     started = time.perf_counter()
-    parts, chosen = [], {}
+    rules = {SELECTED_MASE: None, SELECTED: (lambda cv: score(cv, daily)["mape_h37" if daily else "smape"])}
+    parts: dict[str, list[pd.DataFrame]] = {rule: [] for rule in rules}
+    chosen: dict[str, list[str]] = {rule: [] for rule in rules}
     for fold in folds:
-        pick = fc.select_on_training(data, fold.train_end, config, fold.steps, initial=initial_points)
-        pick = pick if pick in frames else fc.ModelName.ENSEMBLE
-        chosen[fold.cutoff] = pick.value
-        parts.append(frames[pick][frames[pick]["cutoff"] == fold.cutoff])
-    progress(
-        f"forecast: {name}: inner selection {time.perf_counter() - started:.0f} s, chosen: "
-        f"{pd.Series(chosen).value_counts().to_dict()}"
-    )
-    rows[SELECTED] = (score(pd.concat(parts, ignore_index=True), daily), True)
-    windows, picked = fc.select_per_cutoff(
-        {m.value: cv for m, cv in frames.items()},
-        metric=config.metric,
-        first=fc.ModelName.ENSEMBLE.value,
-        horizon=pd.Timedelta(horizon),
-    )
-    progress(f"forecast: {name}: chosen by finished windows: {pd.Series(picked).value_counts().to_dict()}")
-    rows[BY_WINDOWS] = (score(windows, daily), False)
+        inner = fc.inner_backtest(data, fold.train_end, config, fold.steps, initial=initial_points)
+        for rule, ranker in rules.items():
+            pick = fc.select_on_training(data, fold.train_end, config, fold.steps, frames=inner, score=ranker)
+            pick = pick if pick in frames else fc.ModelName.ENSEMBLE
+            chosen[rule].append(pick.value)
+            parts[rule].append(frames[pick][frames[pick]["cutoff"] == fold.cutoff])
+    progress(f"forecast: {name}: inner backtests {time.perf_counter() - started:.0f} s")
+    for rule in rules:
+        progress(f"forecast: {name}: {rule}: chosen {pd.Series(chosen[rule]).value_counts().to_dict()}")
+        rows[rule] = (score(pd.concat(parts[rule], ignore_index=True), daily), rule == SELECTED)
     if prophet_default:
         started = time.perf_counter()
         theirs = prophet_default_cv(raw[["ds", "y"]], initial, period, horizon)

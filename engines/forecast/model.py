@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal, get_args
@@ -26,6 +27,7 @@ from engines.forecast.metrics import LOWER_IS_BETTER, summary_metrics
 from engines.forecast.models import (
     ENSEMBLE_MEMBERS,
     FORECASTERS,
+    MAX_ARIMA_POINTS,
     TITLES,
     WHY,
     FitContext,
@@ -241,25 +243,47 @@ def min_train(season: int, points: int) -> int:
     return max(MIN_TRAIN, min(2 * season + 10, points // 2))
 
 
-def select_on_training(
+def inner_backtest(
     data: SeriesData, end: int, config: ForecastConfig, horizon: int, *, initial: int | None = None
-) -> ModelName:
-    """The model :func:`train` would choose from the first ``end`` points alone (its own inner backtest).
+) -> dict[ModelName, pd.DataFrame]:
+    """The backtest :func:`train` would run on the first ``end`` points alone (empty when too short).
 
-    Benchmarks call this at every outer cutoff, so the selected model is scored on data it never saw.
-    ``initial`` is the least training an inner origin may have (the outer protocol's initial window);
-    when no inner origin has that much, the ensemble (the default) is returned.
+    ``initial`` is the least training an inner origin may have (e.g. the outer protocol's initial window).
     """
     sub = replace(data, y=data.y.iloc[:end], observed=data.observed[:end])
     ctx = fit_context(sub, config)
     try:
         folds = folds_from_steps(sub.y.index, horizon, config.cutoffs, initial or min_train(ctx.season, end))
     except InputError:
-        return ModelName.ENSEMBLE
-    frames, seconds, _ = run_backtest(sub, folds, config.models, ctx)
-    if not frames:
-        raise InputError("No model could be fitted on the training part.")
-    return ModelName(leaderboard(frames, seconds, config.metric)["model"].iloc[0])
+        return {}
+    frames, _, _ = run_backtest(sub, folds, config.models, ctx)
+    return frames
+
+
+def select_on_training(
+    data: SeriesData,
+    end: int,
+    config: ForecastConfig,
+    horizon: int,
+    *,
+    initial: int | None = None,
+    frames: dict[ModelName, pd.DataFrame] | None = None,
+    score: Callable[[pd.DataFrame], float] | None = None,
+) -> ModelName:
+    """The model :func:`train` would choose from the first ``end`` points alone (its own inner backtest).
+
+    Benchmarks call this at every outer cutoff, so the selected model is scored on data it never saw.
+    ``score`` ranks a model's inner backtest frame (lower is better; default: the config's metric over
+    all rows). With no inner origin long enough, the ensemble (the default) is returned.
+    """
+    if frames is None:
+        frames = inner_backtest(data, end, config, horizon, initial=initial)
+    scores = {
+        name: (score(cv) if score is not None else summary_metrics(cv).get(config.metric, np.nan))
+        for name, cv in frames.items()
+    }
+    finite = {name: value for name, value in scores.items() if np.isfinite(value)}
+    return min(finite, key=finite.__getitem__) if finite else ModelName.ENSEMBLE
 
 
 def resolve_horizon(data: SeriesData, config: ForecastConfig) -> int:
@@ -553,10 +577,12 @@ def _notes(data: SeriesData, ctx: FitContext, failed: dict) -> tuple[str, ...]:
     if ctx.yearly and ctx.season <= 7:
         notes.append(
             "SARIMA models the weekly season directly and the yearly cycle with Fourier terms (a 365-step "
-            f"seasonal ARIMA is infeasible), on the last {730} points."
+            f"seasonal ARIMA is infeasible), on the last {MAX_ARIMA_POINTS:,} points."
         )
     elif ctx.yearly:
-        notes.append("SARIMA models the yearly cycle of this weekly series with Fourier terms.")
+        notes.append(
+            f"SARIMA models the yearly cycle of this weekly series with Fourier terms, on the last {MAX_ARIMA_POINTS:,} points."
+        )
     if ctx.log:
         notes.append(
             "Values are logged before fitting (the seasonal swing grows with the level) and forecasts exponentiated."

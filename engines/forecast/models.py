@@ -22,7 +22,7 @@ from scipy import stats
 from engines.core.errors import InputError
 
 log = logging.getLogger(__name__)
-MAX_ARIMA_POINTS = 730  # SARIMA fits on at most the last two years of a daily series (speed on 2 CPUs)
+MAX_ARIMA_POINTS = 1095  # SARIMA fits on at most the last three years of a daily series (speed on 2 CPUs)
 MAX_ETS_SEASON = 52  # longer seasons (a daily series' year) make ETS slow and unstable: it uses the weekly one
 YEAR_DAYS = 365.25
 
@@ -178,7 +178,7 @@ def fourier_terms(index: pd.DatetimeIndex, period_days: float, harmonics: int) -
 def _arima_exog(index: pd.DatetimeIndex, ctx: FitContext) -> np.ndarray | None:
     if ctx.yearly <= 0:
         return None
-    return fourier_terms(index, YEAR_DAYS, 4 if ctx.season > 1 else 6)
+    return fourier_terms(index, YEAR_DAYS, 6)
 
 
 def arima(y: pd.Series, steps: int, ctx: FitContext) -> pd.DataFrame:
@@ -191,7 +191,7 @@ def arima(y: pd.Series, steps: int, ctx: FitContext) -> pd.DataFrame:
     from statsmodels.tsa.statespace.sarimax import SARIMAX
     from statsmodels.tsa.stattools import kpss
 
-    y = y.iloc[-MAX_ARIMA_POINTS:] if ctx.season <= 7 and ctx.yearly else y
+    y = y.iloc[-MAX_ARIMA_POINTS:] if ctx.yearly else y
     values = y.to_numpy(float)
     m = ctx.season if 1 < ctx.season <= 24 and len(values) >= 3 * ctx.season else 0
     big_d = 0
@@ -212,7 +212,7 @@ def arima(y: pd.Series, steps: int, ctx: FitContext) -> pd.DataFrame:
     future = future_index(y, steps)
     exog_future = _arima_exog(future, ctx)
     grid = [(0, d, 1), (1, d, 0), (1, d, 1), (2, d, 1)] if len(values) <= 300 else [(1, d, 1), (2, d, 1), (0, d, 1)]
-    trend = "c" if d + big_d == 0 else ("t" if d + big_d == 1 and not big_d else "n")
+    trend = "c" if d + big_d == 0 else "n"  # no drift: a drift extrapolated a year ahead is the usual failure
     best, best_aic = None, math.inf
     for order in grid:
         model = SARIMAX(

@@ -55,7 +55,7 @@ def test_forecast_benchmark_scores_every_model_and_prophets_default(tmp_path, mo
     models = {r["model"] for r in records if r["dataset"] == "peyton-manning"}
     assert {fc.MODEL_TITLES[m] for m in fc.ModelName} | {
         bench.SELECTED,
-        bench.BY_WINDOWS,
+        bench.SELECTED_MASE,
         bench.PROPHET_DEFAULT,
     } == models
     assert {r["model"] for r in records if r["default"]} == {bench.SELECTED}

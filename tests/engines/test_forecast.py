@@ -270,3 +270,17 @@ def test_a_million_rows_are_downsampled_and_fitting_stays_bounded():
     model = fc.train(data, fc.ForecastConfig(cutoffs=1, models=(fc.ModelName.ETS,)))
     assert len(model.history) <= fc.model.MAX_FIT_POINTS
     assert any("last" in n for n in model.notes_)
+
+
+def test_selection_on_the_training_part_only_sees_data_before_the_cutoff(sales):
+    config = fc.ForecastConfig(cutoffs=2, models=FAST)
+    frames = fc.inner_backtest(sales, 72, config, 12)
+    assert frames and all(cv["ds"].max() <= sales.y.index[71] for cv in frames.values())
+    pick = fc.select_on_training(sales, 72, config, 12, frames=frames)
+    assert pick in frames and pick is not fc.ModelName.NAIVE
+    by_rmse = fc.select_on_training(
+        sales, 72, config, 12, frames=frames, score=lambda cv: fc.summary_metrics(cv)["rmse"]
+    )
+    assert by_rmse in frames
+    # No inner origin can keep 70 training points of 72: the default (the ensemble) is returned.
+    assert fc.select_on_training(sales, 72, config, 12, initial=70) is fc.ModelName.ENSEMBLE
