@@ -37,7 +37,7 @@ from engines.forecast.models import (
 )
 
 ENGINE = "forecast"
-ENGINE_VERSION = 1  # bump when ForecastModel's layout changes, so old artifacts retrain
+ENGINE_VERSION = 2  # bump when ForecastModel's layout changes, so old artifacts retrain
 LIBRARIES = ("statsmodels", "prophet", "scikit-learn", "pandas", "numpy")
 MIN_TRAIN = 10  # the shortest training part a backtest origin may have
 MAX_FIT_POINTS = 5000  # longer series are fitted on their most recent points (fits stay bounded on 2 CPUs)
