@@ -1,4 +1,4 @@
-"""Forecasting dashboard: decomposition, six models scored by rolling-origin backtest, live updates."""
+"""Forecasting dashboard: decomposition, six models scored by rolling-origin backtest, their best two combined, live updates."""
 
 from engines.forecast.data import (
     SPECS,
@@ -25,6 +25,7 @@ from engines.forecast.model import (
     Transform,
     autocorrelation,
     check_forecastable,
+    combination_title,
     continuation,
     decompose,
     fit_context,
@@ -34,18 +35,21 @@ from engines.forecast.model import (
     is_cached,
     kpis,
     load_or_train,
+    members_on_training,
     quick_forecast,
+    rank_models,
     run_backtest,
     seasonal_strength,
     seasonality,
     select_on_training,
     train,
 )
+from engines.forecast.models import FITTED, ModelName, combine
 from engines.forecast.models import TITLES as MODEL_TITLES
 from engines.forecast.models import WHY as MODEL_WHY
-from engines.forecast.models import ModelName
 
 __all__ = [
+    "FITTED",
     "MODEL_TITLES",
     "MODEL_WHY",
     "SPECS",
@@ -60,6 +64,8 @@ __all__ = [
     "Transform",
     "autocorrelation",
     "check_forecastable",
+    "combination_title",
+    "combine",
     "continuation",
     "decompose",
     "fit_context",
@@ -71,10 +77,12 @@ __all__ = [
     "kpis",
     "load_or_train",
     "load_series",
+    "members_on_training",
     "metric_at",
     "nfl_holidays",
     "performance_metrics",
     "quick_forecast",
+    "rank_models",
     "run_backtest",
     "seasonal_strength",
     "seasonality",

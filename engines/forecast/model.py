@@ -1,7 +1,8 @@
 """Forecasting engine: configuration, rolling-origin backtest of every model, selection, final forecasts.
 
-``train`` runs the backtest (Prophet's protocol on the last few origins), picks the model with
-the best backtest error (never the in-sample fit), refits every model on the whole series and
+``train`` runs the backtest (Prophet's protocol on the last few origins), ranks the models by
+backtest error (never the in-sample fit), selects the mean of the best ``combine`` of them (a
+forecast combination; ``combine=1``: the single best), refits every model on the whole series and
 keeps plain data only: the backtest frames, a leaderboard, errors by horizon and the forecasts.
 """
 
@@ -26,21 +27,24 @@ from engines.forecast.data import SeriesData
 from engines.forecast.metrics import LOWER_IS_BETTER, summary_metrics
 from engines.forecast.models import (
     ENSEMBLE_MEMBERS,
+    FITTED,
     FORECASTERS,
     MAX_ARIMA_POINTS,
     TITLES,
     WHY,
     FitContext,
     ModelName,
+    combine,
     ensemble,
     naive_scale,
 )
 
 ENGINE = "forecast"
-ENGINE_VERSION = 2  # bump when ForecastModel's layout changes, so old artifacts retrain
+ENGINE_VERSION = 3  # bump when ForecastModel's layout changes, so old artifacts retrain
 LIBRARIES = ("statsmodels", "prophet", "scikit-learn", "pandas", "numpy")
 MIN_TRAIN = 10  # the shortest training part a backtest origin may have
 MAX_FIT_POINTS = 5000  # longer series are fitted on their most recent points (fits stay bounded on 2 CPUs)
+MAX_COMBINE = 5
 Metric = Literal["mase", "smape", "mape", "rmse"]
 METRIC_NAMES: tuple[str, ...] = get_args(Metric)
 
@@ -103,8 +107,10 @@ class ForecastConfig:
     Attributes:
         horizon: Steps to forecast (and to backtest); None: the frequency's default (90 days, 26 weeks, 12 months...).
         cutoffs: Backtest origins, every horizon/2 steps back from the end (Prophet's default period).
-        models: Models to fit; the seasonal naive baseline is always included.
-        metric: Backtest metric that picks the model.
+        models: Models to fit; the seasonal naive baseline is always included (the combination is not fitted:
+            it is formed from these).
+        metric: Backtest metric that ranks the models.
+        combine: How many of the best models by backtest the selected forecast averages (1: the single best).
         coverage: Nominal coverage of the prediction intervals.
         transform: auto logs positive series whose level varies more than twofold (multiplicative seasonality).
         seed: Seed of every random step.
@@ -112,8 +118,11 @@ class ForecastConfig:
 
     horizon: int | None = None  # None: seasonality(freq).default_horizon
     cutoffs: int = 3  # 3 origins keep a full fit of a ~3,000-point daily series well under a minute
-    models: tuple[ModelName, ...] = tuple(ModelName)  # every model, the ensemble included
+    models: tuple[ModelName, ...] = FITTED  # every model, the ensemble included
     metric: Metric = "mase"  # scale-free and defined for zeros (unlike MAPE)
+    # 2, fixed for every series: a ranking on a few origins is noisy among the top models, and beyond the
+    # second the pool (six models, one a baseline, one already a median of three) holds mostly weaker ones.
+    combine: int = 2
     coverage: float = 0.8  # Prophet's default interval_width
     transform: Transform = Transform.AUTO  # log only where the seasonal swing grows with the level
     seed: int = 0  # fixed: same config and data give the same forecasts
@@ -126,7 +135,7 @@ class ForecastConfig:
             raise InputError(f"Unknown model in {self.models!r}. Choose from: {valid}.") from None
         if ModelName.NAIVE not in models:
             models = (ModelName.NAIVE, *models)
-        object.__setattr__(self, "models", tuple(m for m in ModelName if m in models))
+        object.__setattr__(self, "models", tuple(m for m in FITTED if m in models))
         try:
             object.__setattr__(self, "transform", Transform(self.transform))
         except ValueError:
@@ -137,6 +146,8 @@ class ForecastConfig:
             raise InputError(f"The horizon must be between 1 and 1,000 steps, got {self.horizon}.")
         if not 1 <= self.cutoffs <= 50:
             raise InputError(f"cutoffs must be between 1 and 50, got {self.cutoffs}.")
+        if not 1 <= self.combine <= MAX_COMBINE:
+            raise InputError(f"combine must be between 1 and {MAX_COMBINE} models, got {self.combine}.")
         if not 0.5 <= self.coverage < 1.0:
             raise InputError(f"coverage must be between 0.5 and 0.99, got {self.coverage}.")
 
@@ -260,6 +271,44 @@ def inner_backtest(
     return frames
 
 
+def rank_models(
+    frames: dict[ModelName, pd.DataFrame], metric: str = "mase", score: Callable[[pd.DataFrame], float] | None = None
+) -> list[ModelName]:
+    """The fitted models of a backtest, best first (ties keep the leaderboard order); non-finite scores are left out.
+
+    ``score`` ranks a model's backtest frame (lower is better; default: ``metric`` over all rows).
+    """
+    scores = {
+        name: (score(cv) if score is not None else summary_metrics(cv).get(metric, np.nan))
+        for name, cv in frames.items()
+        if name is not ModelName.COMBINATION
+    }
+    finite = [name for name in FITTED if name in scores and np.isfinite(scores[name])]
+    return sorted(finite, key=scores.__getitem__)
+
+
+def members_on_training(
+    data: SeriesData,
+    end: int,
+    config: ForecastConfig,
+    horizon: int,
+    *,
+    initial: int | None = None,
+    frames: dict[ModelName, pd.DataFrame] | None = None,
+    score: Callable[[pd.DataFrame], float] | None = None,
+) -> tuple[ModelName, ...]:
+    """The models :func:`train` would combine from the first ``end`` points alone (its own inner backtest).
+
+    Benchmarks call this at every outer cutoff, so the selected forecast (the mean of these models'
+    forecasts from the cutoff) is scored on data its selection never saw. At most ``config.combine``
+    models, best first; with no inner origin long enough, the ensemble alone (the default).
+    """
+    if frames is None:
+        frames = inner_backtest(data, end, config, horizon, initial=initial)
+    ranked = rank_models(frames, config.metric, score)
+    return tuple(ranked[: config.combine]) or (ModelName.ENSEMBLE,)
+
+
 def select_on_training(
     data: SeriesData,
     end: int,
@@ -270,20 +319,17 @@ def select_on_training(
     frames: dict[ModelName, pd.DataFrame] | None = None,
     score: Callable[[pd.DataFrame], float] | None = None,
 ) -> ModelName:
-    """The model :func:`train` would choose from the first ``end`` points alone (its own inner backtest).
+    """The single best model on the first ``end`` points alone (see :func:`members_on_training`).
 
-    Benchmarks call this at every outer cutoff, so the selected model is scored on data it never saw.
-    ``score`` ranks a model's inner backtest frame (lower is better; default: the config's metric over
-    all rows). With no inner origin long enough, the ensemble (the default) is returned.
+    With no inner origin long enough, the ensemble (the default) is returned.
     """
-    if frames is None:
-        frames = inner_backtest(data, end, config, horizon, initial=initial)
-    scores = {
-        name: (score(cv) if score is not None else summary_metrics(cv).get(config.metric, np.nan))
-        for name, cv in frames.items()
-    }
-    finite = {name: value for name, value in scores.items() if np.isfinite(value)}
-    return min(finite, key=finite.__getitem__) if finite else ModelName.ENSEMBLE
+    one = replace(config, combine=1)
+    return members_on_training(data, end, one, horizon, initial=initial, frames=frames, score=score)[0]
+
+
+def combination_title(members: tuple[ModelName, ...] | list[ModelName]) -> str:
+    """How the page names a combination of ``members``."""
+    return f"Combination: mean of the best {len(members)} by backtest ({' + '.join(TITLES[m] for m in members)})"
 
 
 def resolve_horizon(data: SeriesData, config: ForecastConfig) -> int:
@@ -310,7 +356,7 @@ def _forecast_all(
     out: dict[ModelName, pd.DataFrame] = {}
     seconds: dict[ModelName, float] = {}
     failed: dict[ModelName, str] = {}
-    singles = [m for m in models if m is not ModelName.ENSEMBLE]
+    singles = [m for m in models if m not in (ModelName.ENSEMBLE, ModelName.COMBINATION)]
     for i, name in enumerate(singles):
         report(i / len(singles), f"Fitting {TITLES[name]}")
         started = time.perf_counter()
@@ -434,7 +480,8 @@ class ForecastModel:
         leaderboard_: One row per model (see :func:`leaderboard`).
         by_step_: Errors by step ahead (see :func:`errors_by_step`).
         forecasts_: Every model's forecast of the future (columns model, ds, yhat, yhat_lower, yhat_upper).
-        selected_: The model with the best backtest metric.
+        selected_: The selected model: the combination of ``members_``, or the single best when only one.
+        members_: The models the selected forecast averages, best first (one: no combination).
         failed_: Models that could not be fitted, and why.
         metrics_: The selected model's backtest metrics.
         card_: The model card.
@@ -454,11 +501,24 @@ class ForecastModel:
     by_step_: pd.DataFrame
     forecasts_: pd.DataFrame
     selected_: ModelName
+    members_: tuple[str, ...] = ()
     failed_: dict[str, str] = field(default_factory=dict)
     metrics_: dict[str, float] = field(default_factory=dict)
     card_: ModelCard | None = None
     notes_: tuple[str, ...] = ()
     engine_version: int = ENGINE_VERSION
+
+    @property
+    def selected_title(self) -> str:
+        """The selected model in words (a combination names its members)."""
+        return self.title(self.selected_)
+
+    def title(self, model: ModelName | str) -> str:
+        """One model in words; the combination names its members."""
+        name = ModelName(model)
+        if name is ModelName.COMBINATION and self.members_:
+            return combination_title([ModelName(m) for m in self.members_])
+        return TITLES[name]
 
     @property
     def models(self) -> list[ModelName]:
@@ -482,7 +542,7 @@ class ForecastModel:
 
 
 def train(data: SeriesData, config: ForecastConfig | None = None, progress: Progress = null_progress) -> ForecastModel:
-    """Backtest every model, select the best by backtest, refit all on the whole series and forecast.
+    """Backtest every model, select the mean of the best ``config.combine`` by backtest, refit all and forecast.
 
     Args:
         data: The series (see :func:`load_series` / :func:`series_from_upload`).
@@ -507,41 +567,68 @@ def train(data: SeriesData, config: ForecastConfig | None = None, progress: Prog
     frames, seconds, failed = run_backtest(data, folds, config.models, ctx, scaled(progress, 0.0, 0.8))
     if not frames:
         raise InputError("No model could be fitted to this series: " + "; ".join(failed.values()))
-    board = leaderboard(frames, seconds, config.metric)
-    selected = ModelName(board["model"].iloc[0])
-    board["selected"] = board["model"] == selected.value
-    final, _, final_failed = _forecast_all(
-        data.y, horizon, tuple(ModelName(m) for m in board["model"]), ctx, scaled(progress, 0.8, 0.99)
-    )
+    ranked = rank_models(frames, config.metric) or list(frames)  # no finite score (MAPE of zeros): leaderboard order
+    final, _, final_failed = _forecast_all(data.y, horizon, tuple(frames), ctx, scaled(progress, 0.8, 0.99))
     failed.update(final_failed)
-    if selected not in final:
-        selected = next(ModelName(m) for m in board["model"] if ModelName(m) in final)
+    # The best `combine` models by backtest that also refitted on the whole series (a combination needs two).
+    members = tuple(m for m in ranked if m in final)[: config.combine]
+    if not members:
+        raise InputError("No model could be fitted to this series: " + "; ".join(failed.values()))
+    if len(members) > 1:
+        selected = ModelName.COMBINATION
+        frames[selected] = combine([frames[m] for m in members])
+        seconds[selected] = sum(seconds.get(m, 0.0) for m in members)
+        final[selected] = combine([final[m] for m in members])
+    else:
+        selected = members[0]
+    board = leaderboard(frames, seconds, config.metric)
+    board["selected"] = board["model"] == selected.value
+    if selected is ModelName.COMBINATION:
+        board.loc[board["selected"], "title"] = combination_title(members)
     forecasts = pd.concat(
-        [f.rename_axis("ds").reset_index().assign(model=m.value) for m, f in final.items()], ignore_index=True
+        [
+            final[m].rename_axis("ds").reset_index().assign(model=m.value)
+            for m in map(ModelName, board["model"])
+            if m in final
+        ],
+        ignore_index=True,
     )[["model", "ds", "yhat", "yhat_lower", "yhat_upper"]]
     backtest = pd.concat([cv.assign(model=m.value) for m, cv in frames.items()], ignore_index=True)
-    metrics = {k: float(v) for k, v in board.loc[board["model"] == selected.value].iloc[0].items() if k in (
+    metrics = {k: float(v) for k, v in board.loc[board["selected"]].iloc[0].items() if k in (
         "mape", "smape", "mase", "rmse", "coverage")}  # fmt: skip
     notes = _notes(data, ctx, failed)
     if trimmed:
         notes = (f"The models are fitted on the last {MAX_FIT_POINTS:,} points of the series.", *notes)
     elapsed = time.perf_counter() - started
+    if selected is ModelName.COMBINATION:
+        model_name = combination_title(members)
+        why = (
+            f"The mean of the {len(members)} models with the lowest backtest {config.metric.upper()} of "
+            f"{len(ranked)} ({', '.join(TITLES[m] for m in members)}). {WHY[selected]}"
+        )
+        chosen = f"The {len(members)} best models are chosen on this backtest, then refitted on all data and averaged."
+    else:
+        model_name = TITLES[selected]
+        why = f"Lowest backtest {config.metric.upper()} of {len(ranked)} models. {WHY[selected]}"
+        chosen = "The model is chosen on this backtest, then refitted on all data."
     card = ModelCard(
-        model=TITLES[selected],
-        why=f"Lowest backtest {config.metric.upper()} of {len(frames)} models. {WHY[selected]}",
+        model=model_name,
+        why=why,
         data=data.title,
         provenance=data.provenance,
         split=(
             f"Rolling-origin backtest (Prophet's cross-validation protocol): {len(folds)} origins "
             f"{max(1, horizon // 2)} steps apart, each forecasting {horizon} steps from the data before it; "
-            f"intervals at {config.coverage:.0%}. The model is chosen on this backtest, then refitted on all data."
+            f"intervals at {config.coverage:.0%}. {chosen}"
         ),
         metrics=metrics,
         train_seconds=elapsed,
         n_train=len(data.y),
-        n_test=int(frames[selected].shape[0]) if selected in frames else 0,
+        n_test=int(frames[selected].shape[0]),
         limitations=(
             "Backtest origins are few (a fast page); the benchmark runs Prophet's full protocol.",
+            "The selected forecast's backtest row is optimistic: the same backtest chose it. The benchmark scores "
+            "the selection on data it never saw.",
             "Intervals are model-based; their backtest coverage is reported, not guaranteed.",
             "The same selected model may not be best at every horizon: see the error-by-horizon chart.",
             *(("Values were logged before fitting (the seasonal swing grows with the level).",) if ctx.log else ()),
@@ -550,7 +637,7 @@ def train(data: SeriesData, config: ForecastConfig | None = None, progress: Prog
         citation=data.citation,
     )
     history = pd.DataFrame({"ds": data.y.index, "y": data.y.to_numpy(float), "observed": data.observed})
-    progress(1.0, f"Selected {TITLES[selected]}")
+    progress(1.0, f"Selected {model_name}")
     return ForecastModel(
         config=config,
         dataset=data.dataset.value,
@@ -565,6 +652,7 @@ def train(data: SeriesData, config: ForecastConfig | None = None, progress: Prog
         by_step_=errors_by_step(frames),
         forecasts_=forecasts,
         selected_=selected,
+        members_=tuple(m.value for m in members),
         failed_={m.value: why for m, why in failed.items()},
         metrics_=metrics,
         card_=card,

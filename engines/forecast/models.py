@@ -36,8 +36,10 @@ class ModelName(StrEnum):
     PROPHET = "prophet"
     BOOSTING = "boosting"
     ENSEMBLE = "ensemble"
+    COMBINATION = "combination"  # not fitted: the mean of the best models by backtest (see model.train)
 
 
+FITTED = tuple(m for m in ModelName if m is not ModelName.COMBINATION)  # the models a backtest fits
 TITLES = {
     ModelName.NAIVE: "Seasonal naive (baseline)",
     ModelName.ETS: "Exponential smoothing (ETS, damped trend)",
@@ -45,6 +47,7 @@ TITLES = {
     ModelName.PROPHET: "Prophet (with holidays)",
     ModelName.BOOSTING: "Gradient boosting on lags",
     ModelName.ENSEMBLE: "Ensemble (median of SARIMA, Prophet, boosting)",
+    ModelName.COMBINATION: "Combination (mean of the best models by backtest)",
 }
 WHY = {
     ModelName.NAIVE: "Repeats the last season: the baseline every model must beat, and the scale of MASE.",
@@ -58,6 +61,9 @@ WHY = {
     "step at a time around the recent level (trees cannot extrapolate a trend themselves).",
     ModelName.ENSEMBLE: "The median of SARIMA, Prophet and boosting: three different kinds of model whose errors "
     "differ; the median drops whichever is off, so it is steadier than any one of them.",
+    ModelName.COMBINATION: "The mean of the few models with the lowest backtest error, point forecasts and interval "
+    "bounds alike: a backtest on a few origins ranks close models by chance, and averaging the top ones instead of "
+    "trusting a single winner removes most of that selection noise (forecast combination, as in the M4 competition).",
 }
 ENSEMBLE_MEMBERS = (ModelName.ARIMA, ModelName.PROPHET, ModelName.BOOSTING)  # ETS is the weakest far ahead
 
@@ -421,3 +427,27 @@ def ensemble(parts: dict[ModelName, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(
         np.median(stacked, axis=0), index=members[0].index, columns=["yhat", "yhat_lower", "yhat_upper"]
     )
+
+
+def combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The mean of several forecasts: of ``yhat`` and of each interval bound (quantile averaging).
+
+    Averaging the bounds (the members' quantiles) gives an interval between the members' own, the
+    usual way to combine interval forecasts (Lichtendahl, Grushka-Cockayne & Winkler 2013). The
+    forecasts must share their index (and ``ds``, ``cutoff`` for backtest frames); other columns come from the first.
+
+    Raises:
+        InputError: no forecast, or forecasts of different timestamps.
+    """
+    if not parts:
+        raise InputError("A combination needs at least one forecast.")
+    columns = ["yhat", "yhat_lower", "yhat_upper"]
+    first = parts[0]
+    for other in parts[1:]:
+        keys = [c for c in ("ds", "cutoff") if c in first and c in other]
+        same = len(other) == len(first) and np.array_equal(np.asarray(other.index), np.asarray(first.index))
+        if not same or not all(np.array_equal(other[c].to_numpy(), first[c].to_numpy()) for c in keys):
+            raise InputError("Only forecasts of the same timestamps can be combined.")
+    out = first.copy()
+    out[columns] = np.mean(np.stack([p[columns].to_numpy(float) for p in parts]), axis=0)
+    return out

@@ -8,7 +8,7 @@ import pytest
 
 from engines import forecast as fc
 from engines.core.errors import InputError
-from engines.forecast.models import FitContext, seasonal_naive
+from engines.forecast.models import FitContext, combine, seasonal_naive
 
 FAST = (fc.ModelName.NAIVE, fc.ModelName.ETS, fc.ModelName.BOOSTING)
 
@@ -132,7 +132,7 @@ def test_seasonal_naive_repeats_the_last_season_and_widens_by_season():
 def test_train_beats_the_baseline_and_reports_progress(trained, sales, progress_log):
     board = trained.leaderboard_
     assert set(board["model"]) == {m.value for m in fc.ModelName}
-    assert board["selected"].sum() == 1 and board.iloc[0]["selected"]
+    assert board["selected"].sum() == 1 and trained.selected_ is fc.ModelName.COMBINATION
     naive = board.set_index("model").loc["seasonal_naive", "smape"]
     assert board.iloc[0]["smape"] < 0.8 * naive
     assert trained.log  # a multiplicative pattern is logged (auto transform)
@@ -146,6 +146,54 @@ def test_train_beats_the_baseline_and_reports_progress(trained, sales, progress_
     progress_log.assert_complete()
     with pytest.raises(InputError, match="between 1 and 12"):
         trained.forecast(steps=13)
+
+
+def test_a_combination_is_the_mean_of_its_forecasts_and_their_bounds():
+    index = pd.date_range("2024-01-01", periods=3, freq="D")
+    a = pd.DataFrame({"yhat": [1.0, 2, 3], "yhat_lower": [0.0, 1, 2], "yhat_upper": [2.0, 3, 4]}, index=index)
+    b = pd.DataFrame({"yhat": [3.0, 4, 5], "yhat_lower": [1.0, 1, 1], "yhat_upper": [5.0, 9, 6]}, index=index)
+    both = combine([a, b])
+    assert list(both["yhat"]) == [2, 3, 4]
+    assert list(both["yhat_lower"]) == [0.5, 1, 1.5] and list(both["yhat_upper"]) == [3.5, 6, 5]
+    pd.testing.assert_frame_equal(combine([a]), a)
+    with pytest.raises(InputError, match="same timestamps"):
+        combine([a, b.iloc[:2]])
+    with pytest.raises(InputError, match="at least one"):
+        combine([])
+
+
+def test_the_selected_forecast_combines_the_best_two_by_backtest(trained):
+    board = trained.leaderboard_.set_index("model")
+    singles = board.drop(index="combination")
+    best_two = tuple(singles.sort_values("mase", kind="mergesort").index[:2])
+    assert trained.config.combine == 2 and trained.members_ == best_two
+    assert board.loc["combination", "selected"] and board["selected"].sum() == 1
+    title = board.loc["combination", "title"]
+    assert title == trained.selected_title and all(fc.MODEL_TITLES[fc.ModelName(m)] in title for m in best_two)
+    assert all(fc.MODEL_TITLES[fc.ModelName(m)] in trained.card_.model for m in best_two)
+    assert trained.metrics_["mase"] == pytest.approx(board.loc["combination", "mase"])
+    # The forecast, interval and backtest of the combination are the means of its members'.
+    first, second = (trained.forecast(m) for m in best_two)
+    combined = trained.forecast()
+    for column in ("yhat", "yhat_lower", "yhat_upper"):
+        np.testing.assert_allclose(combined[column], (first[column] + second[column]) / 2)
+    cv = trained.backtest_.set_index("model")
+    np.testing.assert_allclose(
+        cv.loc["combination", "yhat"], (cv.loc[best_two[0], "yhat"].to_numpy() + cv.loc[best_two[1], "yhat"]) / 2
+    )
+    # Averaging absolute errors cannot do worse than the mean of the members' (convexity).
+    assert board.loc["combination", "mase"] <= singles.loc[list(best_two), "mase"].mean() + 1e-12
+
+
+def test_combine_one_selects_the_single_best(sales):
+    model = fc.train(sales, fc.ForecastConfig(horizon=6, cutoffs=1, models=FAST, combine=1))
+    board = model.leaderboard_
+    assert "combination" not in set(board["model"]) and model.members_ == (model.selected_.value,)
+    assert board.iloc[0]["selected"] and model.selected_title == fc.MODEL_TITLES[model.selected_]
+    with pytest.raises(InputError, match="combine must be between 1 and 5"):
+        fc.ForecastConfig(combine=0)
+    # The combination is formed, never fitted: asking for it as a model is the same as not asking.
+    assert fc.ModelName.COMBINATION not in fc.ForecastConfig(models=tuple(fc.ModelName)).models
 
 
 def test_boosting_learns_a_weekly_pattern_with_a_trend():
@@ -284,3 +332,7 @@ def test_selection_on_the_training_part_only_sees_data_before_the_cutoff(sales):
     assert by_rmse in frames
     # No inner origin can keep 70 training points of 72: the default (the ensemble) is returned.
     assert fc.select_on_training(sales, 72, config, 12, initial=70) is fc.ModelName.ENSEMBLE
+    assert fc.members_on_training(sales, 72, config, 12, initial=70) == (fc.ModelName.ENSEMBLE,)
+    # The combination's members are the best two of the same ranking, best first.
+    members = fc.members_on_training(sales, 72, config, 12, frames=frames)
+    assert members == tuple(fc.rank_models(frames, "mase")[:2]) and members[0] is pick
