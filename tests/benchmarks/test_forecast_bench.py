@@ -53,9 +53,11 @@ def test_forecast_benchmark_scores_every_model_and_prophets_default(tmp_path, mo
     assert {r["dataset"] for r in records} == {"peyton-manning", "air-passengers"}  # retail is absent: left out
     by = {(r["dataset"], r["model"], r["metric"]): r["value"] for r in records}
     models = {r["model"] for r in records if r["dataset"] == "peyton-manning"}
-    assert {fc.MODEL_TITLES[m] for m in fc.ModelName} | {
+    assert {fc.MODEL_TITLES[m] for m in fc.FITTED} | {
         bench.SELECTED,
         bench.SELECTED_MASE,
+        bench.SINGLE,
+        bench.SINGLE_MASE,
         bench.PROPHET_DEFAULT,
     } == models
     assert {r["model"] for r in records if r["default"]} == {bench.SELECTED}
