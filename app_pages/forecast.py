@@ -26,6 +26,7 @@ PRESETS = {
     fc.Dataset.STOCKS: "💹 Stock prices (weekly)",
 }
 FREQUENCIES = {"inferred from the dates": None, "hourly": "h", "daily": "D", "weekly": "W", "monthly": "MS"}
+BUTTONS_PER_ROW = 3  # six preset buttons in one row cut their labels short
 LIVE_HOLDBACK = 30  # points held back from the series and replayed one per tick in live mode
 LIVE_WINDOW = 200  # points shown (and refitted) in live mode
 LIVE_SECONDS = {"every 2 seconds": 2.0, "every 5 seconds": 5.0}
@@ -38,7 +39,9 @@ ui.page_header(
     "and noise, then fits six forecasting models: a seasonal naive baseline, exponential smoothing, SARIMA, Prophet, "
     "gradient boosting on lag features and an ensemble. Each model is scored the honest way, by a **rolling-origin "
     "backtest**: it forecasts from several past dates using only the data before them, exactly as Prophet's "
-    "cross-validation does. The model with the lowest backtest error is chosen, not the one that fits the past best. "
+    "cross-validation does. The forecast shown is the mean of the two models with the lowest backtest error (a "
+    "forecast combination: steadier than trusting a single winner of a few backtest origins), not of the ones that "
+    "fit the past best. "
     "Turn on live mode to watch new points arrive and the forecast update.",
 )
 
@@ -80,26 +83,20 @@ def number(value: float) -> str:
 # ------------------------------------------------------------------ which series
 st.session_state.setdefault(DATASET, fc.Dataset.PEYTON.value)
 st.caption("One click picks a series (the models fit once, then come from the cache):")
-columns = st.columns(len(PRESETS) + 1)
-for column, (dataset, label) in zip(columns, PRESETS.items(), strict=False):
-    column.button(
-        label,
-        key=f"forecast_preset_{dataset.value}",
-        on_click=choose,
-        args=(dataset,),
-        type="primary" if st.session_state[DATASET] == dataset.value else "secondary",
-        width="stretch",
-    )
-columns[-1].button(
-    "📂 Your CSV",
-    key="forecast_preset_custom",
-    on_click=choose,
-    args=(fc.Dataset.CUSTOM,),
-    type="primary" if st.session_state[DATASET] == fc.Dataset.CUSTOM.value else "secondary",
-    width="stretch",
-    disabled=CUSTOM not in st.session_state,
-    help="Upload a CSV in the 'Your data' tab first.",
-)
+choices = [*PRESETS.items(), (fc.Dataset.CUSTOM, "📂 Your CSV")]
+for start in range(0, len(choices), BUTTONS_PER_ROW):
+    row = st.columns(BUTTONS_PER_ROW)
+    for column, (dataset, label) in zip(row, choices[start : start + BUTTONS_PER_ROW], strict=False):
+        column.button(
+            label,
+            key=f"forecast_preset_{dataset.value}",
+            on_click=choose,
+            args=(dataset,),
+            type="primary" if st.session_state[DATASET] == dataset.value else "secondary",
+            width="stretch",
+            disabled=dataset is fc.Dataset.CUSTOM and CUSTOM not in st.session_state,
+            help="Upload a CSV in the Your data tab first" if dataset is fc.Dataset.CUSTOM else None,
+        )
 current = fc.Dataset(st.session_state[DATASET])
 if current is fc.Dataset.CUSTOM and CUSTOM not in st.session_state:
     current = fc.Dataset.PEYTON
@@ -120,11 +117,12 @@ with st.sidebar:
         "Prediction interval", [0.8, 0.9, 0.95], value=0.8, key="forecast_coverage", format_func=ui.percent
     )
     metric = st.selectbox(
-        "Pick the best model by",
+        "Rank the models by",
         fc.model.METRIC_NAMES,
         key="forecast_metric",
         format_func=str.upper,
-        help="MASE: error relative to the seasonal naive forecast's (below 1 beats it); scale-free and safe with zeros.",
+        help="The best two by this backtest metric are averaged into the selected forecast. MASE: error relative "
+        "to the seasonal naive forecast's (below 1 beats it); scale-free and safe with zeros.",
     )
 
 try:
@@ -149,7 +147,7 @@ except InputError as exc:
     st.error(f"This series cannot be forecast: {exc}")
     st.stop()
 
-selected_title = fc.MODEL_TITLES[model.selected_]
+selected_title = model.selected_title
 if data.resolved is not None:
     ui.source_notice(data.resolved, f"{selected_title}, chosen by backtest")
 else:
@@ -227,7 +225,7 @@ def kpi_tiles(history: pd.Series, future: pd.DataFrame, where) -> None:
     first.metric(
         f"Next period ({pd.Timestamp(future['ds'].iloc[0]):%Y-%m-%d})",
         number(tiles["next"]),
-        delta=f"{tiles['next'] - tiles['last']:+,.3g} vs last",
+        delta=f"{'+' if tiles['next'] >= tiles['last'] else '-'}{number(abs(tiles['next'] - tiles['last']))} vs last",
         help="The first forecast value against the last observed one.",
     )
     second.metric(
@@ -258,7 +256,7 @@ def render_forecast() -> None:
         "Model",
         names,
         index=names.index(model.selected_),
-        format_func=lambda m: fc.MODEL_TITLES[m] + (" (best in backtest)" if m == model.selected_ else ""),
+        format_func=lambda m: model.title(m) + (" (selected by backtest)" if m == model.selected_ else ""),
         key=f"forecast_model_{data.sha256[:8]}",
     )
     future = model.forecast(choice, steps=horizon)
@@ -266,9 +264,7 @@ def render_forecast() -> None:
     kpi_tiles(history, future, st)
     shown = history.iloc[-max(4 * horizon, 3 * model.season, 60) :]
     st.plotly_chart(
-        forecast_chart(
-            shown, future, f"{fc.MODEL_TITLES[choice]}: the next {horizon} steps ({data.report.freq_label})"
-        ),
+        forecast_chart(shown, future, f"{model.title(choice)}: the next {horizon} steps ({data.report.freq_label})"),
         width="stretch",
     )
     row = model.leaderboard_.set_index("model").loc[choice.value]
@@ -349,7 +345,14 @@ def render_leaderboard() -> None:
     st.markdown(
         f"Every model forecast **{model.horizon} steps** from **{model.backtest_['cutoff'].nunique()} past origins** "
         f"using only the data before each one (Prophet's `cross_validation` protocol), and was scored on what "
-        f"actually happened. The best **{model.config.metric.upper()}** wins: **{selected_title}**."
+        f"actually happened. "
+        + (
+            f"The {len(model.members_)} best by **{model.config.metric.upper()}** are averaged (their forecasts "
+            f"and interval bounds): **{selected_title}**. Its row is scored on the same backtest that chose it, so "
+            "it flatters it a little; the benchmark scores the choice on data it never saw."
+            if model.selected_ is fc.ModelName.COMBINATION
+            else f"The best **{model.config.metric.upper()}** wins: **{selected_title}**."
+        )
     )
     board = model.leaderboard_.assign(model=lambda t: t["title"] + t["selected"].map({True: " ✅", False: ""}))[
         ["rank", "model", "mase", "smape", "mape", "rmse", "coverage", "fit_s"]

@@ -29,7 +29,8 @@ def test_forecast_page_presets_pickers_and_tabs():
     horizon.set_value(14).run()
     assert "Growth over the next 14 periods" in tiles(at)
     picker = next(s for s in at.selectbox if s.key.startswith("forecast_model_"))
-    assert "(best in backtest)" in picker.format_func(picker.value)
+    assert picker.value == "combination" and "(selected by backtest)" in picker.format_func(picker.value)
+    assert picker.format_func(picker.value).startswith("Combination: mean of the best 2")
     picker.set_value("seasonal_naive").run()
     assert not at.exception
     # Decomposition and autocorrelation.
@@ -38,13 +39,15 @@ def test_forecast_page_presets_pickers_and_tabs():
     assert len(at.get("plotly_chart")) == 2
     at.radio(key="forecast_stl_period").set_value("365 steps (yearly)").run()
     assert not at.exception
-    # Leaderboard: six models, one selected, error by horizon and the backtest picture.
+    # Leaderboard: six models and their combination (the selected one), error by horizon and the backtest picture.
     open_tab(at, TAB, "🏁 Backtest leaderboard")
     board = at.dataframe[0].value
-    assert len(board) == 6 and board["model"].str.endswith("✅").sum() == 1, board
+    assert len(board) == 7 and board["model"].str.endswith("✅").sum() == 1, board
+    assert board.loc[board["model"].str.endswith("✅"), "model"].iloc[0].startswith("Combination: mean of"), board
+    assert any("best by **MASE** are averaged" in t for t in texts(at.markdown))
     assert len(at.get("plotly_chart")) == 2
     open_tab(at, TAB, "🪪 Model card")
-    assert any("Model card" in t and "Rolling-origin backtest" in t for t in texts(at.markdown))
+    assert any("Model card: Combination" in t and "Rolling-origin backtest" in t for t in texts(at.markdown))
     # Another preset: monthly sales, then the stock prices shipped with plotly.
     open_tab(at, TAB, "📈 Forecast")
     at.button(key="forecast_preset_air_passengers").click().run()
