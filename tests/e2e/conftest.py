@@ -47,6 +47,7 @@ README_SCREENSHOTS = (
     "house_prices",
     "movies",
     "forecast",
+    "forecast-live",
     "anomaly",
     "anomaly-live",
 )  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1

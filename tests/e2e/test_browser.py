@@ -6,6 +6,8 @@ screenshots in assets/screenshots/).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engines.registry import DEMOS
@@ -15,7 +17,14 @@ from .conftest import RUN_TIMEOUT_MS, assert_no_exception, wait_for_app_idle
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # The first one found on a page is its main action.
-MAIN_ACTIONS = ("Classify", "Predict churn", "Estimate the price", "Recommend movies", "Detect anomalies")
+MAIN_ACTIONS = (
+    "Classify",
+    "Predict churn",
+    "Estimate the price",
+    "Recommend movies",
+    "Detect anomalies",
+    "✈️ Air passengers (monthly)",
+)
 COMPARE_TIMEOUT_MS = 120_000  # trains every pipeline
 
 
@@ -120,3 +129,27 @@ def test_anomaly_live_stream_updates_without_reloading_the_page(page, app_url, c
     wait_for_app_idle(page)
     screenshot(page, "anomaly-live")
     assert_clean_console(console_errors, "anomaly live stream")
+
+
+def test_forecast_live_mode_appends_points_and_refits_without_reloading(page, app_url, console_errors, screenshot):
+    open_page(page, f"{app_url}/forecast", "Forecasting dashboard")
+    page.get_by_role("tab", name="Live").click()
+    wait_for_app_idle(page)
+    page.evaluate("window.__not_reloaded = true")  # a full page load would drop it
+    page.get_by_text("Live mode", exact=True).first.click()  # the toggle: a fragment now runs every 2 seconds
+    still_to_come = re.compile(r"(\d+) still to come")
+    seen = []
+    for _ in range(40):
+        page.wait_for_timeout(1000)
+        match = still_to_come.search(page.locator('[data-testid="stMain"]').inner_text())
+        if match:
+            seen.append(int(match.group(1)))
+        if len(set(seen)) >= 3:
+            break
+    assert len(set(seen)) >= 3 and seen == sorted(seen, reverse=True), f"live mode did not append points: {seen}"
+    assert page.evaluate("window.__not_reloaded") is True
+    assert_no_exception(page, "forecast live mode")
+    page.get_by_text("Live mode", exact=True).first.click()  # stop it, so the app can go idle
+    wait_for_app_idle(page)
+    screenshot(page, "forecast-live")
+    assert_clean_console(console_errors, "forecast live mode")
