@@ -40,11 +40,12 @@ from engines.forecast.models import (
 )
 
 ENGINE = "forecast"
-ENGINE_VERSION = 3  # bump when ForecastModel's layout changes, so old artifacts retrain
+ENGINE_VERSION = 4  # bump when ForecastModel's layout changes, so old artifacts retrain
 LIBRARIES = ("statsmodels", "prophet", "scikit-learn", "pandas", "numpy")
 MIN_TRAIN = 10  # the shortest training part a backtest origin may have
 MAX_FIT_POINTS = 5000  # longer series are fitted on their most recent points (fits stay bounded on 2 CPUs)
 MAX_COMBINE = 5
+DIVERGED_FACTOR = 100.0  # a forecast beyond 100 times the largest value seen has blown up; the model is left out
 Metric = Literal["mase", "smape", "mape", "rmse"]
 METRIC_NAMES: tuple[str, ...] = get_args(Metric)
 
@@ -348,6 +349,12 @@ def check_forecastable(data: SeriesData, config: ForecastConfig | None = None) -
     return horizon
 
 
+def diverged_above(y: pd.Series) -> float:
+    """A forecast beyond this (in absolute value) has blown up: a numerical failure, not a prediction."""
+    values = np.abs(y.to_numpy(float))
+    return DIVERGED_FACTOR * float(values.max() + values.std()) if len(values) else np.inf
+
+
 def _forecast_all(
     y: pd.Series, steps: int, models: tuple[ModelName, ...], ctx: FitContext, report: Progress
 ) -> tuple[dict[ModelName, pd.DataFrame], dict[ModelName, float], dict[ModelName, str]]:
@@ -369,7 +376,11 @@ def _forecast_all(
         if not np.isfinite(frame.to_numpy()).all():
             failed[name] = "its forecast was not finite"
             continue
-        out[name] = np.exp(frame.clip(upper=700)) if ctx.log else frame
+        frame = np.exp(frame.clip(upper=700)) if ctx.log else frame
+        if np.abs(frame["yhat"].to_numpy(float)).max() > diverged_above(y):
+            failed[name] = f"its forecast diverged (beyond {DIVERGED_FACTOR:g} times the largest value seen)"
+            continue
+        out[name] = frame
     if ModelName.ENSEMBLE in models and any(m in out for m in ENSEMBLE_MEMBERS):
         out[ModelName.ENSEMBLE] = ensemble(out)
         seconds[ModelName.ENSEMBLE] = sum(seconds.get(m, 0.0) for m in ENSEMBLE_MEMBERS)

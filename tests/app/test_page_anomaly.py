@@ -43,7 +43,10 @@ def test_live_stream_advances_each_tick_raises_alerts_and_the_log_acknowledges_t
     at.toggle(key="anomaly_live").set_value(True).run()
     assert streamed(at) == 300  # each run of the fragment is one tick of the timer
     at.run()
-    assert streamed(at) == 600 and float(metrics(at)["Throughput, points/s (detector + rules)"].split()[0].replace(",", "")) > 0
+    assert (
+        streamed(at) == 600
+        and float(metrics(at)["Throughput, points/s (detector + rules)"].split()[0].replace(",", "")) > 0
+    )
     at.run()  # the first injected anomaly (a spike at point 601) arrives in this batch
     assert int(metrics(at)["Alerts raised"]) >= 1
     assert any("anomaly at" in t for t in texts(at.toast)), texts(at.toast)

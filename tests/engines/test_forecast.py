@@ -336,3 +336,17 @@ def test_selection_on_the_training_part_only_sees_data_before_the_cutoff(sales):
     # The combination's members are the best two of the same ranking, best first.
     members = fc.members_on_training(sales, 72, config, 12, frames=frames)
     assert members == tuple(fc.rank_models(frames, "mase")[:2]) and members[0] is pick
+
+
+def test_a_model_whose_forecast_blows_up_is_left_out_with_the_reason(sales, monkeypatch):
+    from engines.forecast import models
+
+    def exploding(y, steps, ctx):
+        frame = seasonal_naive(y, steps, ctx)
+        return frame * 1e12  # finite, but far beyond anything seen (SARIMA did this on a short noisy upload)
+
+    monkeypatch.setitem(models.FORECASTERS, fc.ModelName.ETS, exploding)
+    model = fc.train(sales, fc.ForecastConfig(horizon=12, cutoffs=2, models=FAST))
+    assert "diverged" in model.failed_[fc.ModelName.ETS]
+    assert fc.ModelName.ETS.value not in set(model.leaderboard_["model"].astype(str))
+    assert np.isfinite(model.leaderboard_.select_dtypes("number").to_numpy()).all()
