@@ -397,7 +397,12 @@ def render_upload() -> None:
         )
         return
     try:
-        table = read_table(upload.getvalue(), upload.name, max_rows=MAX_ROWS)
+        table = read_table(
+            upload.getvalue(),
+            upload.name,
+            max_rows=MAX_ROWS,
+            expected="a CSV with a header row and one row per customer",
+        )
         typed = infer_types(table.frame, min_rows=MIN_ROWS)
     except InputError as exc:
         st.error(str(exc))

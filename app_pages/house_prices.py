@@ -320,7 +320,9 @@ def render_upload() -> None:
     else:
         name, payload = upload.name, upload.getvalue()
     try:
-        table = read_table(payload, name, max_rows=hp.model.MAX_UPLOAD_ROWS)
+        table = read_table(
+            payload, name, max_rows=hp.model.MAX_UPLOAD_ROWS, expected="a CSV with a header row and one row per house"
+        )
         typed = infer_types(table.frame)
     except InputError as exc:
         st.error(str(exc))

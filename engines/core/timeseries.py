@@ -83,7 +83,9 @@ def read_series_table(data: bytes, filename: str) -> TableUpload:
         raise InputError(
             f"`{filename}` is not a .csv or .tsv file. Upload a table with a date column and a value column."
         )
-    return read_table(data, filename, max_rows=MAX_ROWS, preferred_columns=())
+    return read_table(
+        data, filename, max_rows=MAX_ROWS, preferred_columns=(), expected="a CSV with a date column and a value column"
+    )
 
 
 def _blank(values: pd.Series) -> pd.Series:

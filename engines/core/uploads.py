@@ -18,6 +18,7 @@ from engines.core.errors import InputError
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # also set as server.maxUploadSize in .streamlit/config.toml
 SNIFF_BYTES = 64 * 1024
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+TEXT_EXPECTED = "a file with one message per line, or a CSV with a text column"  # what an empty upload should have held
 # Leading bytes of common binary formats, so a renamed file gets a precise message.
 MAGIC = {
     b"PK\x03\x04": "a zip archive (or an Excel/Word file)",
@@ -54,12 +55,14 @@ class TableUpload:
         return self.total_rows > len(self.frame)
 
 
-def decode_text(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
-    """Bytes of an uploaded text file -> str, or an InputError saying what to fix."""
+def decode_text(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES, expected: str = TEXT_EXPECTED) -> str:
+    """Bytes of an uploaded text file -> str, or an InputError saying what to fix.
+
+    ``expected`` names what the page wants (``"a CSV with a date column and a value column"``); an empty
+    file's message asks for it.
+    """
     if not data or not data.strip():
-        raise InputError(
-            f"`{filename}` is empty. Upload a file with one message per line, or a CSV with a text column."
-        )
+        raise InputError(f"`{filename}` is empty. Upload {expected}.")
     if len(data) > max_bytes:
         raise InputError(
             f"`{filename}` is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. Split it into smaller files."
@@ -111,6 +114,7 @@ def read_table(
     max_rows: int,
     preferred_columns: tuple[str, ...] = ("text", "message", "sms", "body", "content"),
     max_bytes: int = MAX_UPLOAD_BYTES,
+    expected: str = TEXT_EXPECTED,
 ) -> TableUpload:
     """Parse an uploaded CSV/TSV (header row) or TXT (one item per line).
 
@@ -120,6 +124,7 @@ def read_table(
         max_rows: Rows kept; the rest are dropped and reported via ``total_rows``.
         preferred_columns: Lower-case names that identify the text column.
         max_bytes: Size limit.
+        expected: What the file should hold, in words, for the message about an empty file.
 
     Raises:
         InputError: for an empty, oversize, binary, non-UTF-8 or unparsable file,
@@ -128,7 +133,7 @@ def read_table(
     lower = filename.lower()
     if not lower.endswith(TEXT_EXTENSIONS):
         raise InputError(f"`{filename}` has an unsupported type. Upload a .csv, .tsv or .txt file.")
-    text = decode_text(data, filename, max_bytes=max_bytes)
+    text = decode_text(data, filename, max_bytes=max_bytes, expected=expected)
     if lower.endswith(".txt"):
         lines = [line.strip() for line in text.splitlines()]
         lines = [line for line in lines if line]
@@ -154,7 +159,7 @@ def read_table(
     if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         raise InputError(f"`{filename}` has rows with more fields than its header row. {quote_hint}")
     if frame.empty or len(frame.columns) == 0:
-        raise InputError(f"`{filename}` has a header but no rows. Add at least one row of text under the header.")
+        raise InputError(f"`{filename}` has a header but no rows. Add at least one row of data under the header.")
     frame.columns = [str(c).strip() or f"column {i + 1}" for i, c in enumerate(frame.columns)]
     total = len(frame)
     frame = frame.head(max_rows).reset_index(drop=True)

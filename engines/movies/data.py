@@ -154,7 +154,12 @@ def read_ratings_upload(raw: bytes, catalogue: MovieData, filename: str = "ratin
     """
     if not raw or not raw.strip():
         raise InputError(f"`{filename}` is empty. Upload a CSV with columns user_id, movie_id (or title), rating.")
-    text = decode_text(raw, filename, max_bytes=MAX_UPLOAD_BYTES)
+    text = decode_text(
+        raw,
+        filename,
+        max_bytes=MAX_UPLOAD_BYTES,
+        expected="a CSV of ratings with user_id, movie_id (or title) and rating",
+    )
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_UPLOAD_ROWS + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError) as exc:

@@ -142,7 +142,7 @@ def test_unknown_frequency_and_aggregation_are_refused():
 def test_uploads_of_the_wrong_kind_are_refused():
     with pytest.raises(InputError, match=r"not a \.csv"):
         read_series_table(b"ds,y\n2024-01-01,1\n", "series.xlsx")
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match=r"is empty\. Upload a CSV with a date column and a value column"):
         read_series_table(b"", "series.csv")
     with pytest.raises(InputError, match="PDF"):
         read_series_table(b"%PDF-1.4 ...", "series.csv")

@@ -201,3 +201,8 @@ def test_unquoted_commas_do_not_shift_columns_silently():
         assert "quote" in str(exc).lower()
         return
     assert upload.frame["id"].tolist() == ["1", "2"]
+
+
+def test_an_empty_upload_asks_for_what_the_page_expects():
+    with pytest.raises(InputError, match=r"`ratings\.csv` is empty\. Upload a CSV of ratings\.$"):
+        read_table(b"", "ratings.csv", max_rows=10, expected="a CSV of ratings")
