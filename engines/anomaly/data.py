@@ -270,13 +270,7 @@ def read_user_csv(data: bytes, filename: str, date_column: str | None = None, va
     from engines.core import timeseries as ts
 
     table = ts.read_series_table(data, filename)
-    guess_date, guess_value = ts.guess_columns(table.frame)
-    date_column = date_column or guess_date
-    value_column = value_column or guess_value
-    if date_column is None:
-        raise InputError(f"`{filename}` has no column of dates. Add one (e.g. `timestamp` as 2024-01-31 12:00).")
-    if value_column is None:
-        raise InputError(f"`{filename}` has no numeric column. Add one (e.g. `value`) holding numbers.")
+    date_column, value_column = ts.pick_columns(table.frame, filename, date_column, value_column)
     values, report = ts.to_series(table.frame, date_column, value_column, min_points=MIN_POINTS)
     if len(values) < MIN_UPLOAD_POINTS:
         raise InputError(

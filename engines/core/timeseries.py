@@ -140,6 +140,26 @@ def guess_columns(frame: pd.DataFrame) -> tuple[str | None, str | None]:
     return date, (preferred or values or [None])[0]
 
 
+def pick_columns(
+    frame: pd.DataFrame, filename: str, date_column: str | None = None, value_column: str | None = None
+) -> tuple[str, str]:
+    """The date and value columns of an upload: the ones given, else :func:`guess_columns`'s guesses.
+
+    Raises:
+        InputError: when no column of dates or no numeric column can be found.
+    """
+    guessed_date, guessed_value = guess_columns(frame)
+    date_column = date_column or guessed_date
+    value_column = value_column or guessed_value
+    if date_column is None:
+        raise InputError(
+            f"`{filename}` has no column of dates. Add one with dates such as 2024-01-31 or 2024-01-31 12:00."
+        )
+    if value_column is None:
+        raise InputError(f"`{filename}` has no numeric column. Add a column of plain numbers such as 1234.5.")
+    return date_column, value_column
+
+
 _UNIT_WORDS = {"s": "second", "min": "minute", "h": "hour", "D": "day", "W": "week", "MS": "month", "ME": "month"}
 
 

@@ -197,16 +197,10 @@ def series_from_upload(
     Raises:
         InputError: an unreadable file, no date or numeric column, or a series that cannot be used.
     """
-    from engines.core.timeseries import guess_columns
+    from engines.core.timeseries import pick_columns
 
     table = read_series_table(data, filename)
-    guessed_date, guessed_value = guess_columns(table.frame)
-    date_column = date_column or guessed_date
-    value_column = value_column or guessed_value
-    if date_column is None:
-        raise InputError(f"`{filename}` has no column of dates. Add a column with dates such as 2024-01-31.")
-    if value_column is None:
-        raise InputError(f"`{filename}` has no numeric column to forecast. Add a column of numbers.")
+    date_column, value_column = pick_columns(table.frame, filename, date_column, value_column)
     return series_from_frame(table.frame, date_column, value_column, title=f"Your CSV `{filename}`")
 
 

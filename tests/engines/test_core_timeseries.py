@@ -11,6 +11,7 @@ from engines.core.timeseries import (
     frequency_label,
     guess_columns,
     infer_frequency,
+    pick_columns,
     read_series_table,
     to_series,
 )
@@ -158,3 +159,13 @@ def test_numbers_with_currency_and_thousands_separators_are_read():
     assert guess_columns(frame) == ("month", "revenue")
     series, report = to_series(frame, "month", "revenue")
     assert report.freq == "MS" and series.iloc[-1] == 12_000.0
+
+
+def test_pick_columns_takes_the_given_ones_or_the_guesses_or_says_what_is_missing():
+    frame = pd.DataFrame({"when": ["2024-01-01", "2024-01-02"], "a": ["1", "2"], "b": ["3", "4"]})
+    assert pick_columns(frame, "f.csv") == ("when", "a")
+    assert pick_columns(frame, "f.csv", value_column="b") == ("when", "b")
+    with pytest.raises(InputError, match=r"`f\.csv` has no column of dates"):
+        pick_columns(pd.DataFrame({"x": ["a", "b"], "y": ["1", "2"]}), "f.csv")
+    with pytest.raises(InputError, match=r"`f\.csv` has no numeric column"):
+        pick_columns(pd.DataFrame({"d": ["2024-01-01", "2024-01-02"], "y": ["lots", "few"]}), "f.csv")
