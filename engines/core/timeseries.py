@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -55,6 +55,7 @@ class SeriesReport:
         downsampled_from: The frequency before downsampling, or None.
         constant: True when every value is the same.
         notes: Sentences for the page, one per thing worth telling.
+        filled: One flag per point of the series: True where no value fell in the period and it was interpolated.
     """
 
     rows_in: int
@@ -71,6 +72,7 @@ class SeriesReport:
     downsampled_from: str | None = None
     constant: bool = False
     notes: tuple[str, ...] = ()
+    filled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), compare=False, repr=False)
 
 
 def read_series_table(data: bytes, filename: str) -> TableUpload:
@@ -322,7 +324,8 @@ def to_series(
     if agg in ("sum",):  # a sum over an empty bin is 0, not missing
         counts = data.resample(target).count()
         binned = binned.where(counts > 0)
-    gaps = int(binned.isna().sum())
+    filled = binned.isna().to_numpy()
+    gaps = int(filled.sum())
     if gaps > MAX_FILLED_SHARE * len(binned):
         raise InputError(
             f"The dates run from {data.index[0]:%Y-%m-%d} to {data.index[-1]:%Y-%m-%d} but only {len(data):,} of "
@@ -367,5 +370,6 @@ def to_series(
         downsampled_from=downsampled_from,
         constant=constant,
         notes=tuple(notes),
+        filled=filled,
     )
     return series.astype(float), report

@@ -150,14 +150,6 @@ class SeriesData:
         return self.report.notes
 
 
-def _observed_mask(frame: pd.DataFrame, date_column: str, value_column: str, y: pd.Series) -> np.ndarray:
-    """True where the source had a dated number (False: the point was filled by interpolation)."""
-    values = pd.to_numeric(frame[value_column], errors="coerce")
-    dates = pd.to_datetime(frame[date_column], errors="coerce")[values.notna()].dropna()
-    present = set(pd.DatetimeIndex(dates).floor("D" if y.index.freq == "D" else "s"))
-    return np.array([ts in present for ts in y.index]) if len(y) <= 50_000 else np.ones(len(y), dtype=bool)
-
-
 def _checksum(y: pd.Series) -> str:
     payload = y.index.asi8.tobytes() + np.ascontiguousarray(y.to_numpy(float)).tobytes()
     return sha256_bytes(payload + str(y.index.freqstr).encode())
@@ -181,12 +173,7 @@ def series_from_frame(
     """
     y, report = to_series(frame, date_column, value_column, freq=freq)
     y.index.freq = pd.tseries.frequencies.to_offset(report.freq)
-    observed = np.ones(len(y), dtype=bool)
-    if report.gaps_filled and not report.downsampled_from:
-        mask = _observed_mask(frame, date_column, value_column, y)
-        # Dates this simple parser cannot read (the core's is more lenient): then trust every point.
-        observed = mask if mask.sum() >= len(y) - report.gaps_filled else observed
-    return SeriesData(dataset, title, y, observed, report, provenance, _checksum(y), **extra)
+    return SeriesData(dataset, title, y, ~report.filled, report, provenance, _checksum(y), **extra)
 
 
 def series_from_upload(

@@ -51,6 +51,7 @@ def test_gaps_are_interpolated_and_duplicates_combined_and_both_reported():
     series, report = to_series(frame, "ds", "y")
     assert report.duplicates == 1 and series["2024-01-02"] == 3.0  # mean of 2 and 4
     assert report.gaps_filled == 2  # the 3rd and 4th
+    assert report.filled.tolist() == [False, False, True, True] + [False] * 11  # which points were invented
     assert series["2024-01-03"] == pytest.approx(5.0) and series["2024-01-04"] == pytest.approx(7.0)
     assert any("duplicated" in n for n in report.notes) and any("interpolation" in n for n in report.notes)
     summed, _ = to_series(frame, "ds", "y", agg="sum")
