@@ -33,6 +33,7 @@ from engines.anomaly.detectors import (
     OnlineConfig,
     OnlineDetector,
     WindowedGaussian,
+    online_detector,
     score_series,
     season_points,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "generated_corpus",
     "load_corpus",
     "normalised",
+    "online_detector",
     "optimise_threshold",
     "post_webhook",
     "read_user_csv",

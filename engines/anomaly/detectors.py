@@ -346,6 +346,20 @@ def _rank(scores: np.ndarray) -> np.ndarray:
     return pd.Series(scores).rank(pct=True).to_numpy()
 
 
+def online_detector(detector: DetectorName | str, season: int = 0) -> OnlineDetector | WindowedGaussian:
+    """A fresh online detector: the ensemble (with ``season`` points per day) or NAB's windowed Gaussian.
+
+    Raises:
+        InputError: for a batch detector, which cannot score a stream point by point.
+    """
+    detector = DetectorName(detector)
+    if detector is DetectorName.ONLINE:
+        return OnlineDetector(OnlineConfig(season=season))
+    if detector is DetectorName.WGAUSS:
+        return WindowedGaussian()
+    raise InputError("A live stream needs an online detector: the online ensemble or the windowed Gaussian.")
+
+
 def score_series(
     values: np.ndarray,
     detector: DetectorName | str = DEFAULT_DETECTOR,
@@ -371,10 +385,10 @@ def score_series(
     x = np.asarray(values, dtype=float)
     if len(x) < 3:
         raise InputError(f"The series has {len(x)} point(s); at least 3 are needed to score anomalies.")
-    if detector is DetectorName.ONLINE:
-        return OnlineDetector(online or OnlineConfig(season=season)).run(x)
-    if detector is DetectorName.WGAUSS:
-        return WindowedGaussian().run(x)
+    if detector is DetectorName.ONLINE and online is not None:
+        return OnlineDetector(online).run(x)
+    if detector in ONLINE_DETECTORS:
+        return online_detector(detector, season).run(x)
     if detector is DetectorName.ZSCORE:
         return _robust_standardise(rolling_zscore(x))
     if detector is DetectorName.MAD:
@@ -383,10 +397,11 @@ def score_series(
         return stl_residual(x, season)
     if detector in (DetectorName.IFOREST, DetectorName.LOF, DetectorName.OCSVM):
         return _robust_standardise(_model_scores(detector, windowed_features(x), seed))
+    features = windowed_features(x)
     parts = [
         rolling_mad(x),
         stl_residual(x, season),
-        _model_scores(DetectorName.IFOREST, windowed_features(x), seed),
-        _model_scores(DetectorName.LOF, windowed_features(x), seed),
+        _model_scores(DetectorName.IFOREST, features, seed),
+        _model_scores(DetectorName.LOF, features, seed),
     ]
     return _robust_standardise(np.mean([_rank(p) for p in parts], axis=0))

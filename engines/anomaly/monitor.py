@@ -17,9 +17,9 @@ from engines.anomaly.detectors import (
     DEFAULT_THRESHOLDS,
     DETECTORS,
     DetectorName,
-    OnlineConfig,
     OnlineDetector,
     WindowedGaussian,
+    online_detector,
     score_series,
 )
 from engines.anomaly.scoring import (
@@ -150,7 +150,7 @@ def compare_detectors(
         seconds = time.perf_counter() - started
         best = optimise_threshold(scored, cooldown=cooldown)
         precision = recall = 0.0
-        for (scores, windows), _ in zip(scored, best.files, strict=True):
+        for scores, windows in scored:
             p, r = window_precision_recall(
                 len(scores), windows, detections_from_scores(scores, best.threshold, cooldown)
             )
@@ -234,12 +234,7 @@ def start_stream(
     series: LabelledSeries, rule: AlertRule | None = None, detector: DetectorName = DEFAULT_DETECTOR
 ) -> StreamState:
     """A fresh replay of ``series`` with an online detector (the ensemble or NAB's windowed Gaussian)."""
-    detector = DetectorName(detector)
-    if detector not in (DetectorName.ONLINE, DetectorName.WGAUSS):
-        raise InputError("The live stream needs an online detector: the online ensemble or the windowed Gaussian.")
-    online = (
-        OnlineDetector(OnlineConfig(season=series.season)) if detector is DetectorName.ONLINE else WindowedGaussian()
-    )
+    online = online_detector(detector, series.season)
     return StreamState(series, online, AlertManager(rule or AlertRule(threshold=DEFAULT_THRESHOLDS[detector])))
 
 
