@@ -151,9 +151,8 @@ selected_title = model.selected_title
 if data.resolved is not None:
     ui.source_notice(data.resolved, f"{selected_title}, chosen by backtest")
 else:
-    link = f"[{data.title}]({data.homepage})" if data.homepage else data.title
-    st.caption(
-        f"**Data:** {link} · {data.provenance} · {data.licence or 'your file'}  \n**Model:** {selected_title}, chosen by backtest"
+    ui.source_caption(
+        data.title, data.homepage, data.provenance, data.licence or "your file", f"{selected_title}, chosen by backtest"
     )
 if data.is_sample:
     st.caption("The sample is a made-up series written by `data/make_forecast_sample.py`, not real traffic or sales.")

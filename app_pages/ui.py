@@ -33,8 +33,13 @@ def source_notice(data: ResolvedDataset, model_title: str) -> None:
         why = f"  \n*Why not the real data:* {' '.join(data.notes)}" if data.notes else ""
         st.warning(f"**Sample data.** {data.notice}{why}", icon="🧪")
     spec = data.spec
-    link = f"[{spec.title}]({spec.homepage})" if spec.homepage else spec.title
-    st.caption(f"**Data:** {link} · {data.provenance} · {spec.licence}  \n**Model:** {model_title}")
+    source_caption(spec.title, spec.homepage, data.provenance, spec.licence, model_title)
+
+
+def source_caption(title: str, homepage: str, provenance: str, licence: str, model_title: str) -> None:
+    """The one-line "Data: ... · Model: ..." caption, also for data that comes from no dataset spec."""
+    link = f"[{title}]({homepage})" if homepage else title
+    st.caption(f"**Data:** {link} · {provenance} · {licence}  \n**Model:** {model_title}")
 
 
 @contextmanager
