@@ -26,7 +26,6 @@ window, the ensemble (the default) is used.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -35,7 +34,7 @@ import pandas as pd
 
 from benchmarks.common import Anchor, Record, Skip
 from engines import forecast as fc
-from engines.forecast.models import naive_scale
+from engines.forecast.models import naive_scale, quiet_prophet
 
 FOLDER = "prophet-examples"
 PROTOCOLS = {
@@ -61,9 +60,7 @@ def prophet_default_cv(frame: pd.DataFrame, initial: str, period: str, horizon: 
     from prophet import Prophet
     from prophet.diagnostics import cross_validation
 
-    for name in ("cmdstanpy", "prophet"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("cmdstanpy").disabled = True
+    quiet_prophet()
     model = Prophet().fit(frame)
     return cross_validation(model, initial=initial, period=period, horizon=horizon, disable_tqdm=True)
 

@@ -221,15 +221,23 @@ def infer_frequency(index: pd.DatetimeIndex) -> str:
     return _seconds_alias(step.total_seconds())
 
 
-def _expected_periods(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
+def period_length(freq: str) -> pd.Timedelta:
+    """How long one period of a pandas alias lasts: exact for fixed ones ("D", "5min"), typical for calendar ones.
+
+    Months, quarters, years and anchored weeks have no fixed length; they count as 30.44, 91.3, 365.25 and 7 days
+    (any other calendar offset as a month).
+    """
     offset = to_offset(freq)
     try:
-        step = pd.Timedelta(offset)
-    except ValueError:  # calendar offsets (months, weeks anchored...) have no fixed length
+        return pd.Timedelta(offset)
+    except ValueError:
         approx = {"M": 30.44, "Q": 91.3, "Y": 365.25, "W": 7.0}
         days = next((v for k, v in approx.items() if offset.base.freqstr.startswith(k)), 30.44) * offset.n
-        step = pd.Timedelta(days=days)
-    return int((end - start) / step) + 1
+        return pd.Timedelta(days=days)
+
+
+def _expected_periods(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
+    return int((end - start) / period_length(freq)) + 1
 
 
 def _coarser(freq: str, factor: int) -> str:

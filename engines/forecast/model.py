@@ -23,6 +23,7 @@ from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
 from engines.core.card import ModelCard
 from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress, scaled
+from engines.core.timeseries import period_length
 from engines.forecast.data import SeriesData
 from engines.forecast.metrics import LOWER_IS_BETTER, summary_metrics
 from engines.forecast.models import (
@@ -212,11 +213,7 @@ def fit_context(data: SeriesData, config: ForecastConfig) -> FitContext:
     """The context every forecaster receives for this series and config."""
     freq = data.y.index.freqstr
     season = seasonality(freq)
-    daily_or_finer = True
-    try:
-        daily_or_finer = pd.Timedelta(to_offset(freq)) <= pd.Timedelta(days=1)
-    except ValueError:
-        daily_or_finer = False
+    daily_or_finer = period_length(freq) <= pd.Timedelta(days=1)
     return FitContext(
         freq=freq,
         season=season.season,

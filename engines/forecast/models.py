@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from engines.core.errors import InputError
+from engines.core.timeseries import period_length
 
 log = logging.getLogger(__name__)
 MAX_ARIMA_POINTS = 1095  # SARIMA fits on at most the last three years of a daily series (speed on 2 CPUs)
@@ -252,14 +253,18 @@ def arima(y: pd.Series, steps: int, ctx: FitContext) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ Prophet
+def quiet_prophet() -> None:
+    """Silence Prophet and cmdstanpy, which both log every fit at INFO (engines stay quiet)."""
+    for name in ("cmdstanpy", "prophet"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("cmdstanpy").disabled = True  # it resets its own level on first use
+
+
 def prophet(y: pd.Series, steps: int, ctx: FitContext) -> pd.DataFrame:
     """Prophet with its automatic seasonalities, country holidays (daily or finer) and the dataset's events."""
     from prophet import Prophet
 
-    for name in ("cmdstanpy", "prophet"):  # both log every fit at INFO; engines stay quiet
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("cmdstanpy").disabled = True  # it resets its own level on first use
-
+    quiet_prophet()
     model = Prophet(interval_width=ctx.coverage, holidays=ctx.holidays, uncertainty_samples=300)
     if ctx.country_holidays:
         model.add_country_holidays(country_name=ctx.country_holidays)
@@ -305,11 +310,7 @@ def _event_flags(index: pd.DatetimeIndex, ctx: FitContext) -> np.ndarray:
 def calendar_features(index: pd.DatetimeIndex, ctx: FitContext) -> np.ndarray:
     """Calendar columns: position in the year (Fourier), month, and weekday / hour where the data has them."""
     cols = [fourier_terms(index, YEAR_DAYS, 3), index.month.to_numpy(float)[:, None]]
-    step = pd.Timedelta(days=1)
-    try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(ctx.freq))
-    except ValueError:
-        step = pd.Timedelta(days=30)
+    step = period_length(ctx.freq)
     if step <= pd.Timedelta(days=1):
         cols.append(index.day_of_week.to_numpy(float)[:, None])
         cols.append(_event_flags(index, ctx)[:, None])

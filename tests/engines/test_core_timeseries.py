@@ -11,6 +11,7 @@ from engines.core.timeseries import (
     frequency_label,
     guess_columns,
     infer_frequency,
+    period_length,
     pick_columns,
     read_series_table,
     to_series,
@@ -66,6 +67,8 @@ def test_monthly_weekly_and_sub_daily_frequencies_are_named():
     assert infer_frequency(five.delete([3, 10])) == "5min"  # irregular: median step
     assert frequency_label("5min") == "every 5 minutes" and frequency_label("MS") == "monthly"
     assert frequency_label("h") == "hourly"
+    assert period_length("5min") == pd.Timedelta(minutes=5) and period_length("W-SAT") == pd.Timedelta(days=7)
+    assert period_length("MS") == pd.Timedelta(days=30.44) and period_length("2QS") == pd.Timedelta(days=182.6)
     # Mid-month dates on an irregular calendar step still read as monthly.
     mids = pd.DatetimeIndex(["2020-01-15", "2020-02-14", "2020-03-16", "2020-04-15", "2020-05-15"])
     assert infer_frequency(mids) == "MS"
