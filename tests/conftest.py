@@ -31,3 +31,14 @@ def require_dataset(root: Path, name: str) -> Path:
     if not folder.is_dir():
         pytest.skip(f"dataset {name!r} not found under {root}")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory) -> Path:
+    """A model directory (for GALLERY_MODEL_DIR) whose all-MiniLM-L6-v2 is a tiny random BERT."""
+    from engines.core.embeddings import MINILM
+    from tests.tiny_models import make_tiny_bert
+
+    root = tmp_path_factory.mktemp("models")
+    make_tiny_bert(root / MINILM.name)
+    return root
