@@ -1,0 +1,437 @@
+"""Sentiment analyzer page: widgets -> engines.sentiment -> charts."""
+
+import threading
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from app_pages import ui
+from engines import sentiment
+from engines.core.errors import InputError, SourceError
+from engines.core.text import text_column
+from engines.core.uploads import MAX_UPLOAD_BYTES, read_table
+from engines.registry import get_demo
+
+DEMO = get_demo("sentiment")
+TEXT_KEY = "sentiment_text"
+LINES_KEY = "sentiment_lines"
+COLOURS = {"positive": "#16a34a", "neutral": "#6b7280", "negative": "#dc2626"}
+ICONS = {"positive": "😊", "neutral": "😐", "negative": "😞"}
+FALLBACK = sentiment.ModelName.TFIDF_LR  # answers at once while a transformer trains, or when it cannot load
+BATCH_EXAMPLE = "\n".join(
+    [
+        "Battery life is fantastic, easily two days per charge.",
+        "The waiter was rude and the soup was cold.",
+        "Package arrived on Thursday.",
+        "Best film I have seen this year, the cast is brilliant!",
+        "Stopped working after a week. Total waste of money.",
+        "The pasta was fine, nothing special.",
+        "Love the new update, so much faster now :)",
+        "Terrible customer service, never ordering again.",
+    ]
+)
+
+ui.page_header(
+    DEMO,
+    "Sentiment analysis reads opinion from text: is a review, a tweet or a comment positive, negative or neutral, "
+    "and how strongly? Type a text or pick an example: you get the label with a signed score from −1 to +1 at once, "
+    "the words that drove it, and for longer texts the sentiment of every sentence. Batch mode scores a whole list or "
+    "CSV with a distribution chart, and the comparison puts a lexicon (VADER), classic word models and a fine-tuned "
+    "MiniLM transformer side by side on labelled review sentences from Amazon, IMDb and Yelp.",
+)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the labelled sentences…")
+def load_data(settings_key: tuple):
+    """The dataset and its provenance (re-resolved when the data settings change)."""
+    return sentiment.load_dataset()
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
+def load_model(model: str, data_sha256: str, settings_key: tuple):
+    """A ready model shared by every session (from the artifact cache, or trained now when fast)."""
+    resolved, frame = load_data(settings_key)
+    return sentiment.load_or_train(sentiment.SentimentConfig(model=model), resolved, frame)
+
+
+class TrainingJob:
+    """Trains one model in a background thread; the page polls its progress (no st.* calls in the thread)."""
+
+    def __init__(self, model: str, settings_key: tuple) -> None:
+        self.fraction, self.message = 0.0, "Starting"
+        self.model = None
+        self.error: str | None = None
+        self.done = threading.Event()
+        # Not a daemon: torch must not be torn down mid-step at interpreter exit (that aborts the process).
+        self.thread = threading.Thread(target=self._run, args=(model, settings_key), daemon=False)
+        self.thread.start()
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = fraction, message
+
+    def _run(self, model: str, settings_key: tuple) -> None:
+        try:
+            resolved, frame = load_data(settings_key)
+            config = sentiment.SentimentConfig(model=model)
+            self.model = sentiment.load_or_train(config, resolved, frame, progress=self._report)
+        except (SourceError, InputError, OSError) as exc:
+            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 (shown on the page instead of killing the thread silently)
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.done.set()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def training_job(model: str, data_sha256: str, settings_key: tuple) -> TrainingJob:
+    """One background training per model, dataset and settings, shared by every session."""
+    return TrainingJob(model, settings_key)
+
+
+@st.cache_resource(max_entries=1, show_spinner="Looking for the pretrained pipeline…")
+def load_hub(data_sha256: str, settings_key: tuple):
+    """The pretrained transformer pipeline, or the reason it is not available here."""
+    resolved, frame = load_data(settings_key)
+    try:
+        return sentiment.load_or_train(sentiment.SentimentConfig(model="hub"), resolved, frame), None
+    except SourceError as exc:
+        return None, str(exc)
+
+
+try:
+    resolved, frame = load_data(ui.settings_key())
+except (SourceError, InputError) as exc:
+    st.error(f"No data is available for this demo: {exc}")
+    st.stop()
+
+with st.sidebar:
+    st.subheader("Model")
+    names = list(sentiment.ModelName)
+    choice = st.selectbox(
+        "Sentiment model",
+        names,
+        index=names.index(sentiment.DEFAULT_MODEL),
+        format_func=lambda n: sentiment.MODELS[n]["title"] + (" (default)" if n == sentiment.DEFAULT_MODEL else ""),
+        key="sentiment_model",
+    )
+
+settings = ui.settings_key()
+config = sentiment.SentimentConfig(model=choice)
+model = None
+if choice is sentiment.ModelName.HUB:
+    model, why = load_hub(resolved.sha256, settings)
+    if model is None:
+        st.warning(f"**Not available here.** {why} Showing {sentiment.MODELS[FALLBACK]['title']} instead.")
+elif choice in sentiment.NEEDS_ENCODER and not sentiment.is_cached(config, resolved):
+    job = training_job(choice.value, resolved.sha256, settings)
+    if job.done.is_set() and job.model is not None:
+        model = job.model
+    elif job.done.is_set():
+        st.warning(
+            f"**{sentiment.MODELS[choice]['title']} is not available here.** {job.error} "
+            f"Showing {sentiment.MODELS[FALLBACK]['title']} instead."
+        )
+    else:
+        st.info(
+            f"**Training {sentiment.MODELS[choice]['title']} on {len(frame):,} sentences** (first visit only; the "
+            f"result is cached on disk). Until it is ready, answers come from {sentiment.MODELS[FALLBACK]['title']}.",
+            icon="⏳",
+        )
+
+        @st.fragment(run_every=1.0)
+        def training_progress() -> None:
+            if job.done.is_set():
+                st.rerun(scope="app")
+            st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
+
+        training_progress()
+else:
+    model = load_model(choice.value, resolved.sha256, settings)
+if model is None:
+    model = load_model(FALLBACK.value, resolved.sha256, settings)
+ui.source_notice(resolved, sentiment.MODELS[model.name]["title"])
+
+
+# ------------------------------------------------------------------ try it
+def verdict(pred: sentiment.Prediction) -> None:
+    text = f"**{ICONS[pred.label]} {pred.label.capitalize()}**, score {pred.score:+.2f}  \n"
+    text += f"Neutral when the score is within ±{pred.band:g}."
+    {"positive": st.success, "negative": st.error, "neutral": st.info}[pred.label](text)
+
+
+def score_gauge(pred: sentiment.Prediction) -> go.Figure:
+    gauge = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=pred.score,
+            number={"valueformat": "+.2f"},
+            title={"text": "Sentiment score"},
+            gauge={
+                "axis": {"range": [-1, 1]},
+                "bar": {"color": COLOURS[pred.label]},
+                "steps": [{"range": [-pred.band, pred.band], "color": "#e5e7eb"}],
+            },
+        )
+    )
+    gauge.update_layout(height=230, margin={"t": 50, "b": 10, "l": 30, "r": 30})
+    return gauge
+
+
+def render_try() -> None:
+    st.session_state.setdefault(TEXT_KEY, sentiment.EXAMPLES["Happy customer"])
+
+    def use_example(name: str) -> None:
+        st.session_state[TEXT_KEY] = sentiment.EXAMPLES[name]
+
+    example_columns = st.columns(len(sentiment.EXAMPLES))
+    for column, name in zip(example_columns, sentiment.EXAMPLES, strict=True):
+        column.button(name, key=f"sentiment_example_{name}", on_click=use_example, args=(name,), width="stretch")
+    text = st.text_area(
+        "Text (a review, a tweet, a comment)",
+        key=TEXT_KEY,
+        height=120,
+        help=f"English. Texts longer than {sentiment.MAX_TEXT_CHARS:,} characters are cut, with a notice.",
+    )
+    st.button("Analyze", type="primary", key="sentiment_analyze")
+    try:
+        analysis = model.analyze(text)
+        explanation = model.explain(analysis.text)
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    for note in analysis.notes:
+        st.info(note, icon="✂️")
+    pred = analysis.prediction
+    verdict_col, gauge_col = st.columns([3, 2])
+    with verdict_col:
+        verdict(pred)
+        st.markdown("**Why: each word tinted by how much it pushed towards positive (green) or negative (red)**")
+        st.markdown(
+            f'<div style="line-height:2; font-size:1.05rem">{explanation.highlighted_html()}</div>',
+            unsafe_allow_html=True,
+        )
+        if explanation.truncated:
+            st.caption(f"Only the first {len(explanation.tokens)} words are explained.")
+    with gauge_col:
+        st.plotly_chart(score_gauge(pred), width="stretch")
+    top = explanation.top_tokens(10).iloc[::-1]
+    if not top.empty:
+        seen: dict[str, int] = {}
+        labels = []
+        for word in top["word"]:
+            seen[word] = seen.get(word, 0) + 1
+            labels.append(word + "\u200b" * (seen[word] - 1))  # a repeated word keeps its own bar
+        top = top.assign(label=labels, direction=["positive" if e > 0 else "negative" for e in top["effect"]])
+        bars = px.bar(
+            top,
+            x="effect",
+            y="label",
+            orientation="h",
+            color="direction",
+            color_discrete_map=COLOURS,
+            labels={"effect": "drop in the score when the word is removed", "label": ""},
+            title="Words that drove it",
+        )
+        bars.update_yaxes(categoryorder="array", categoryarray=labels)
+        bars.update_layout(showlegend=False, height=320, margin={"t": 40, "b": 10})
+        st.plotly_chart(bars, width="stretch")
+    sentences = analysis.sentences
+    if len(sentences) > 1:
+        st.subheader("Sentence by sentence")
+        shown = sentences.assign(n=range(1, len(sentences) + 1))
+        chart = px.bar(
+            shown,
+            x="n",
+            y="score",
+            color="label",
+            color_discrete_map=COLOURS,
+            hover_data={"sentence": True},
+            labels={"n": "sentence", "score": "score"},
+        )
+        chart.update_layout(height=280, yaxis_range=[-1, 1], margin={"t": 20, "b": 10})
+        chart.update_xaxes(tickmode="linear", dtick=1)  # sentence numbers, not 0.5 steps
+        st.plotly_chart(chart, width="stretch")
+        st.dataframe(
+            sentences[["sentence", "label", "score"]],
+            hide_index=True,
+            width="stretch",
+            column_config={"score": st.column_config.NumberColumn("score", format="%+.2f")},
+        )
+
+
+# ------------------------------------------------------------------ batch
+def batch_texts() -> tuple[str, list[str]] | None:
+    """The texts to score and a name for the download, or None (after showing why)."""
+    mode = st.radio("Input", ["Paste lines", "Upload a CSV or TXT"], horizontal=True, key="sentiment_batch_mode")
+    if mode == "Paste lines":
+        st.session_state.setdefault(LINES_KEY, BATCH_EXAMPLE)
+        pasted = st.text_area("One text per line", key=LINES_KEY, height=200)
+        return "pasted", [line for line in pasted.splitlines() if line.strip()]
+    upload = st.file_uploader(
+        f"Texts file (CSV/TSV with a header row, or TXT with one text per line; up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+        type=["csv", "tsv", "txt"],
+        key="sentiment_upload",
+    )
+    if upload is None:
+        st.caption("Upload a file to pick its text column.")
+        return None
+    try:
+        table = read_table(
+            upload.getvalue(),
+            upload.name,
+            max_rows=sentiment.MAX_BATCH,
+            expected="a CSV with a text column, or a TXT with one text per line",
+        )
+    except InputError as exc:
+        st.error(str(exc))
+        return None
+    if table.truncated:
+        st.warning(
+            f"`{upload.name}` has {table.total_rows:,} rows; only the first {sentiment.MAX_BATCH:,} are analysed."
+        )
+    columns = list(table.frame.columns)
+    if table.text_column is None:
+        st.info("No column is obviously the text: pick it below.")
+    column = st.selectbox(
+        "Column with the texts",
+        columns,
+        index=columns.index(table.text_column) if table.text_column in columns else 0,
+        key="sentiment_batch_column",
+    )
+    try:
+        return upload.name.rsplit(".", 1)[0], text_column(table.frame, column)
+    except InputError as exc:
+        st.error(str(exc))
+        return None
+
+
+def render_batch() -> None:
+    st.markdown(
+        f"Score many texts at once: paste them one per line, or upload a file and pick the column. Up to "
+        f"{sentiment.MAX_BATCH:,} texts; rows that are empty, wordless or not English get a note instead of a label."
+    )
+    got = batch_texts()
+    if got is not None and st.button("Analyze all", type="primary", key="sentiment_batch_run"):
+        name, texts = got
+        bar = st.progress(0.0)
+        try:
+            results = model.classify_batch(texts, progress=lambda f, m: bar.progress(f, text=m))
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["sentiment_batch_results"] = (name, results)
+    if "sentiment_batch_results" not in st.session_state:
+        return
+    name, results = st.session_state["sentiment_batch_results"]
+    counts = results["label"].replace("", "skipped").value_counts()
+    tiles = st.columns(4)
+    for tile, label in zip(tiles, ["positive", "neutral", "negative", "skipped"], strict=True):
+        tile.metric(label.capitalize(), int(counts.get(label, 0)))
+    scored = results[results["label"] != ""]
+    if not scored.empty:
+        pie_col, hist_col = st.columns(2)
+        with pie_col:
+            share = scored["label"].value_counts().rename_axis("label").reset_index(name="texts")
+            pie = px.pie(share, names="label", values="texts", color="label", color_discrete_map=COLOURS, hole=0.4)
+            pie.update_layout(title="Distribution of sentiment", height=320)
+            st.plotly_chart(pie, width="stretch")
+        with hist_col:
+            hist = px.histogram(scored, x="score", color="label", color_discrete_map=COLOURS, nbins=20, range_x=[-1, 1])
+            hist.update_layout(title="Scores", height=320, bargap=0.05)
+            st.plotly_chart(hist, width="stretch")
+    st.dataframe(
+        results,
+        hide_index=True,
+        width="stretch",
+        column_config={"score": st.column_config.NumberColumn("score", format="%+.2f")},
+    )
+    st.download_button(
+        "Download results (CSV)",
+        results.to_csv(index=False).encode("utf-8"),
+        file_name=f"sentiment-{name}.csv",
+        mime="text/csv",
+        key="sentiment_batch_download",
+    )
+
+
+# ------------------------------------------------------------------ compare
+def render_compare() -> None:
+    st.markdown(
+        f"Every model trained on **the same {1 - config.test_size:.0%} of the labelled sentences** and scored on the "
+        "same held-out rest: accuracy and F1 on the positive/negative sentences, accuracy per source, the confusion "
+        "matrix with the neutral band, and the time to score one sentence. `python -m benchmarks sentiment` repeats "
+        "this with 5-fold cross-validation on all 3,000 UCI sentences."
+    )
+    if resolved.is_sample:
+        st.info(
+            "The bundled sample is written from templates, so most models separate it almost perfectly; the "
+            "differences show on the real UCI sentences (set GALLERY_DATA_DIR, or run the benchmark).",
+            icon="ℹ️",
+        )
+    if st.button("Train and compare the models", type="primary", key="sentiment_compare"):
+        trained = model if model.name in (sentiment.ModelName.ENSEMBLE, sentiment.ModelName.FINETUNED) else None
+        with ui.progress_status("Training every model on the same split") as report:
+            st.session_state["sentiment_comparison"] = sentiment.compare_models(
+                frame, sentiment.SentimentConfig(), trained=trained, progress=report
+            )
+    comparison = st.session_state.get("sentiment_comparison")
+    if comparison is None:
+        return
+    table = comparison.table
+    per_source = [c for c in table.columns if c.startswith("accuracy_") and c not in ("accuracy_3class",)]
+    shown = ["model", "accuracy", "f1", *per_source, "latency_ms", "train_s"]
+    shown += [c for c in ("accuracy_3class",) if c in table.columns]
+    formats = {c: "{:.1%}" for c in shown if c.startswith("accuracy")}
+    formats.update({"f1": "{:.3f}", "latency_ms": "{:.1f} ms", "train_s": "{:.1f} s"})
+    st.dataframe(table[shown].style.format(formats), hide_index=True, width="stretch")
+    for key, why in comparison.skipped.items():
+        st.caption(f"{sentiment.MODELS[sentiment.ModelName(key)]['title']}: not available here ({why})")
+    if per_source:
+        long = table.melt(id_vars="key", value_vars=per_source, var_name="source", value_name="held-out accuracy")
+        long["source"] = long["source"].str.removeprefix("accuracy_")
+        chart = px.bar(
+            long, x="key", y="held-out accuracy", color="source", barmode="group", title="Accuracy per source"
+        )
+        chart.update_layout(yaxis_range=[0.5, 1.0], height=340)
+        st.plotly_chart(chart, width="stretch")
+    keys = list(comparison.confusions)
+    picked = st.selectbox(
+        "Confusion matrix of",
+        keys,
+        format_func=lambda k: sentiment.MODELS[sentiment.ModelName(k)]["title"],
+        key="sentiment_confusion_model",
+    )
+    heat = px.imshow(
+        comparison.confusions[picked],
+        text_auto=True,
+        color_continuous_scale="Blues",
+        labels={"x": "predicted", "y": "actual", "color": "sentences"},
+        x=list(sentiment.LABELS),
+        y=list(sentiment.LABELS),
+    )
+    heat.update_layout(height=360, coloraxis_showscale=False)
+    st.plotly_chart(heat, width="stretch")
+
+
+# ------------------------------------------------------------------ card
+def render_card() -> None:
+    m = model.metrics_
+    tiles = st.columns(3)
+    tiles[0].metric("Held-out accuracy", ui.percent(m["accuracy"], 1))
+    tiles[1].metric("F1 (positive)", f"{m['f1']:.3f}")
+    if "accuracy_3class" in m:
+        tiles[2].metric("3-class accuracy (with neutral)", ui.percent(m["accuracy_3class"], 1))
+    if not model.errors_.empty:
+        with st.expander(f"Held-out sentences it got wrong ({len(model.errors_)})"):
+            st.dataframe(model.errors_, hide_index=True, width="stretch")
+    ui.model_card(model.card_, file_name=f"model-card-sentiment-{model.name.value}.md")
+
+
+TABS = {
+    "🔎 Try it": render_try,
+    "📦 Batch": render_batch,
+    "⚖️ Compare models": render_compare,
+    "🪪 Model card": render_card,
+}
+ui.stateful_tabs(TABS, key="sentiment_tab")
