@@ -152,7 +152,7 @@ def make_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     vocab = folder / "vocab.txt"
     vocab.write_text("\n".join((*SPECIAL, *PUNCTUATION, *sorted(set(WORDS)))) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    tokenizer = BertTokenizerFast(vocab=str(vocab), do_lower_case=True)  # transformers 5: `vocab`, not `vocab_file`
     tokenizer.save_pretrained(folder)
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,

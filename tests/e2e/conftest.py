@@ -43,6 +43,8 @@ README_SCREENSHOT_DIR = ROOT / "assets" / "screenshots"
 README_SCREENSHOTS = (
     "home",
     "spam",
+    "sentiment-trained",
+    "summarizer",
     "churn",
     "house_prices",
     "movies",

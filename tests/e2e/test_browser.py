@@ -19,6 +19,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 # The first one found on a page is its main action.
 MAIN_ACTIONS = (
     "Classify",
+    "Analyze",
+    "Summarize",
     "Predict churn",
     "Estimate the price",
     "Recommend movies",
@@ -101,6 +103,44 @@ def test_spam_batch_and_compare(page, app_url, console_errors, screenshot):
     assert_no_exception(page, "spam compare")
     screenshot(page, "spam-compare")
     assert_clean_console(console_errors, "spam batch/compare")
+
+
+def test_sentiment_default_trains_in_the_background_then_answers(page, app_url, console_errors, screenshot):
+    open_page(page, f"{app_url}/sentiment", "Sentiment analyzer")
+    # The first visit fine-tunes MiniLM in a background thread while TF-IDF answers; the page polls it.
+    page.evaluate("window.__not_reloaded = true")
+    page.get_by_text("Training Fine-tuned MiniLM").first.wait_for(state="hidden", timeout=COMPARE_TIMEOUT_MS)
+    wait_for_app_idle(page)
+    assert page.evaluate("window.__not_reloaded") is True
+    model_caption = page.get_by_text(re.compile(r"Model:.*Fine-tuned MiniLM")).first
+    model_caption.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    page.get_by_role("button", name="Analyze", exact=True).click()
+    wait_for_app_idle(page)
+    assert page.get_by_text(re.compile(r"(Positive|Negative|Neutral), score [+-]")).count() >= 1
+    assert_no_exception(page, "sentiment after training")
+    screenshot(page, "sentiment-trained")
+    assert_clean_console(console_errors, "sentiment after training")
+
+
+def test_summarizer_reads_an_uploaded_pdf(page, app_url, console_errors, screenshot, tmp_path):
+    from tests.sample_files import text_pdf
+
+    paragraphs = [
+        "The harbour authority approved a plan to rebuild the old stone pier after storms damaged it last winter.",
+        "Engineers said the new pier would be higher and stronger, and would protect the fishing boats.",
+        "Work starts in May and should finish before the autumn storms arrive next year.",
+        "Local fishermen welcomed the plan but asked for one berth to stay open during the work.",
+    ]
+    pdf = tmp_path / "harbour.pdf"
+    pdf.write_bytes(text_pdf([paragraphs[:2], paragraphs[2:]]))
+    open_page(page, f"{app_url}/summarizer", "Text summarizer")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
+    page.get_by_text(re.compile(r"harbour\.pdf.*PDF, 2 page")).first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    wait_for_app_idle(page)
+    assert page.locator("mark").filter(has_text="harbour authority").count() >= 1, "the chosen sentence is highlighted"
+    assert_no_exception(page, "summarizer PDF upload")
+    screenshot(page, "summarizer-pdf")
+    assert_clean_console(console_errors, "summarizer PDF upload")
 
 
 def metric_value(page, label: str) -> str:

@@ -25,6 +25,8 @@ def test_tiny_local_encoder_gives_unit_vectors_in_input_order(tiny_encoder_dir, 
     for text, row in zip(texts, vectors, strict=True):
         np.testing.assert_allclose(encoder.encode([text])[0], row, atol=1e-5)
     assert not np.allclose(vectors[0], vectors[1])
+    tokens = encoder.tokenizer.tokenize("the movie was great")
+    assert "[UNK]" not in tokens, f"the tiny tokenizer lost its vocabulary: {tokens}"
     assert reports[-1] == 1.0
     assert encoder.encode([]).shape == (0, encoder.dim)
 
