@@ -10,11 +10,15 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from engines.core.errors import InputError
+from engines.core.progress import Progress, null_progress
 
 MAX_TEXT_CHARS = 200_000  # ~35,000 words: a long report; more is cut (with a note) so work stays interactive
 MIN_LANGUAGE_LETTERS = 25  # fewer letters than this: too short to tell the language reliably
@@ -28,140 +32,20 @@ LANGUAGES = {
     "el": "Greek", "ar": "Arabic", "he": "Hebrew", "fa": "Persian", "hi": "Hindi", "bn": "Bengali",
     "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "vi": "Vietnamese", "th": "Thai", "id": "Indonesian",
 }  # fmt: skip
-ENGLISH_STOPWORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "but",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "from",
-        "by",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "i",
-        "you",
-        "he",
-        "she",
-        "we",
-        "they",
-        "my",
-        "your",
-        "his",
-        "her",
-        "our",
-        "their",
-        "me",
-        "him",
-        "us",
-        "them",
-        "not",
-        "no",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "so",
-        "very",
-        "just",
-        "about",
-        "what",
-        "which",
-        "who",
-        "when",
-        "where",
-        "how",
-        "all",
-        "there",
-        "here",
-        "if",
-        "than",
-        "then",
-    ]
-)
+ENGLISH_STOPWORDS = frozenset((
+    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "from", "by", "is",
+    "are", "was", "were", "be", "been", "it", "this", "that", "these", "those", "i", "you", "he", "she",
+    "we", "they", "my", "your", "his", "her", "our", "their", "me", "him", "us", "them", "not", "no", "do",
+    "does", "did", "have", "has", "had", "will", "would", "can", "could", "should", "so", "very", "just",
+    "about", "what", "which", "who", "when", "where", "how", "all", "there", "here", "if", "than", "then"
+))  # fmt: skip
 # Words that end with a period without ending a sentence.
-ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "vs",
-        "etc",
-        "e.g",
-        "i.e",
-        "u.s",
-        "u.k",
-        "u.n",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "no",
-        "nos",
-        "gen",
-        "sen",
-        "rep",
-        "gov",
-        "lt",
-        "col",
-        "capt",
-        "sgt",
-        "mt",
-        "ft",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "fig",
-        "figs",
-        "approx",
-        "dept",
-        "est",
-        "vol",
-        "p",
-        "pp",
-        "ph.d",
-        "a.m",
-        "p.m",
-    ]
-)
+ABBREVIATIONS = frozenset((
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "u.s", "u.k", "u.n",
+    "inc", "ltd", "co", "corp", "no", "nos", "gen", "sen", "rep", "gov", "lt", "col", "capt", "sgt", "mt",
+    "ft", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig",
+    "figs", "approx", "dept", "est", "vol", "p", "pp", "ph.d", "a.m", "p.m"
+))  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -412,3 +296,52 @@ def text_column(frame: pd.DataFrame, column: str, *, what: str = "texts") -> lis
             f"Pick the column that holds the {what} ({columns})."
         )
     return values.tolist()
+
+
+def score_batch(
+    texts: Sequence[Any],
+    score: Callable[[list[str]], np.ndarray],
+    check: Callable[[str], tuple[str, str]],
+    *,
+    max_batch: int,
+    noun: str = "texts",
+    chunk: int = 256,
+    progress: Progress = null_progress,
+) -> tuple[np.ndarray, list[str]]:
+    """Score many texts; a text that fails ``check`` gets a note and NaN instead of stopping the batch.
+
+    Args:
+        texts: The texts (None and NaN count as empty).
+        score: Scores a list of valid texts, one number each.
+        check: Returns (the text to score, "") or ("", a short reason it cannot be scored).
+        max_batch: Most texts one batch takes.
+        noun: What the texts are, for messages ("messages").
+        chunk: Texts per call of ``score`` (progress is reported after each).
+        progress: Receives the share scored; ends at 1.0.
+
+    Returns:
+        One score per text (NaN where the note is not empty) and the notes.
+
+    Raises:
+        InputError: when there are no texts or more than ``max_batch``.
+    """
+    if len(texts) == 0:
+        raise InputError(f"No {noun} to score: the file or column is empty. Paste some lines or pick a text column.")
+    if len(texts) > max_batch:
+        raise InputError(f"{len(texts):,} {noun} is more than the {max_batch:,} a batch takes; split the file.")
+    clean: list[str] = []
+    notes: list[str] = []
+    for raw in texts:
+        text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
+        text, note = check(text)
+        notes.append(note)
+        clean.append("" if note else text)
+    ok = [i for i, note in enumerate(notes) if not note]
+    values = np.full(len(clean), np.nan)
+    for start in range(0, len(ok), chunk):
+        idx = ok[start : start + chunk]
+        values[idx] = score([clean[i] for i in idx])
+        done = min(start + chunk, len(ok))
+        progress(done / len(ok), f"Scored {done:,} of {len(ok):,} {noun}")
+    progress(1.0, "Done")
+    return values, notes

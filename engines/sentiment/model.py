@@ -23,7 +23,7 @@ from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
 from engines.core.errors import InputError, SourceError
 from engines.core.progress import Progress, null_progress, scaled
-from engines.core.text import CleanText, clean_text, require_english, split_sentences
+from engines.core.text import CleanText, clean_text, require_english, score_batch, split_sentences
 from engines.sentiment.data import LABELS, UCI_SENTENCES, validate_training_frame
 from engines.sentiment.finetune import FineTuneSettings, fine_tune
 from engines.sentiment.scorers import (
@@ -347,37 +347,19 @@ class SentimentModel:
         Raises:
             InputError: when there are no texts or more than MAX_BATCH.
         """
-        if len(texts) == 0:
-            raise InputError("No texts to analyse: paste some lines or pick a column that holds text.")
-        if len(texts) > MAX_BATCH:
-            raise InputError(f"{len(texts):,} texts is more than the {MAX_BATCH:,} a batch takes; split them.")
-        clean: list[str] = []
-        notes: list[str] = []
-        for raw in texts:
-            text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
-            note = ""
+
+        def check(text: str) -> tuple[str, str]:
             if len(text) > MAX_BATCH_TEXT_CHARS:
-                note = f"longer than {MAX_BATCH_TEXT_CHARS:,} characters"
-            else:
-                try:
-                    cleaned = clean_text(text, max_chars=MAX_BATCH_TEXT_CHARS)
-                except InputError as exc:
-                    note = _short_reason(str(exc))
-                else:
-                    text = cleaned.text
-                    if not cleaned.is_english:
-                        note = f"not English ({cleaned.language_name})"
-            notes.append(note)
-            clean.append(text if not note else "")
-        ok = [i for i, n in enumerate(notes) if not n]
-        scores = np.full(len(clean), np.nan)
-        chunk = 256
-        for start in range(0, len(ok), chunk):
-            idx = ok[start : start + chunk]
-            scores[idx] = self.scores([clean[i] for i in idx])
-            done = min(start + chunk, len(ok))
-            progress(done / max(len(ok), 1), f"Analysed {done:,} of {len(ok):,}")
-        progress(1.0, "Done")
+                return "", f"longer than {MAX_BATCH_TEXT_CHARS:,} characters"
+            try:
+                cleaned = clean_text(text, max_chars=MAX_BATCH_TEXT_CHARS)
+            except InputError as exc:
+                return "", _short_reason(str(exc))
+            if not cleaned.is_english:
+                return "", f"not English ({cleaned.language_name})"
+            return cleaned.text, ""
+
+        scores, notes = score_batch(texts, self.scores, check, max_batch=MAX_BATCH, progress=progress)
         labels = np.where(np.isnan(scores), "", labels_of(np.nan_to_num(scores), self.band))
         return pd.DataFrame(
             {

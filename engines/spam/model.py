@@ -37,6 +37,7 @@ from engines.core.card import ModelCard
 from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, resolve_dataset
 from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress, scaled
+from engines.core.text import score_batch
 from engines.spam.features import INDICATOR_LABELS, indicators, normalise_all
 
 ENGINE = "spam"
@@ -358,32 +359,17 @@ class SpamModel:
         Raises:
             InputError: when there are no messages or more than MAX_BATCH.
         """
-        if len(texts) == 0:
-            raise InputError("No messages to classify: the file or column is empty.")
-        if len(texts) > MAX_BATCH:
-            raise InputError(f"{len(texts):,} messages is more than the {MAX_BATCH:,} a batch takes; split the file.")
-        clean: list[str] = []
-        notes: list[str] = []
-        for raw in texts:
-            text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
+
+        def check(text: str) -> tuple[str, str]:
             if not text.strip():
-                notes.append("empty")
-            elif len(text) > MAX_MESSAGE_CHARS:
-                notes.append(f"longer than {MAX_MESSAGE_CHARS:,} characters")
-            else:
-                notes.append("")
-            clean.append(text if notes[-1] == "" else "")
-        ok = [i for i, n in enumerate(notes) if not n]
-        probs = np.full(len(clean), np.nan)
-        chunk = 1000
-        for start in range(0, len(ok), chunk):
-            idx = ok[start : start + chunk]
-            probs[idx] = self.spam_probabilities([clean[i] for i in idx])
-            progress(
-                min((start + chunk) / max(len(ok), 1), 1.0),
-                f"Classified {min(start + chunk, len(ok)):,} of {len(ok):,}",
-            )
-        progress(1.0, "Done")
+                return "", "empty"
+            if len(text) > MAX_MESSAGE_CHARS:
+                return "", f"longer than {MAX_MESSAGE_CHARS:,} characters"
+            return text, ""
+
+        probs, notes = score_batch(
+            texts, self.spam_probabilities, check, max_batch=MAX_BATCH, noun="messages", chunk=1000, progress=progress
+        )
         labels = np.where(np.isnan(probs), "", np.where(probs >= self.config.threshold, "spam", "ham"))
         return pd.DataFrame(
             {

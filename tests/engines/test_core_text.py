@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from engines.core.documents import MAX_PDF_PAGES, read_document
 from engines.core.errors import InputError
-from engines.core.text import clean_text, detect_language, require_english, split_sentences, text_column
+from engines.core.text import (
+    clean_text,
+    detect_language,
+    require_english,
+    score_batch,
+    split_sentences,
+    text_column,
+)
 from tests.sample_files import blank_pdf, broken_pdf, docx_bytes, encrypted_pdf, text_pdf
 
 
@@ -137,3 +145,27 @@ def test_docx_zip_bomb_is_refused(monkeypatch):
     monkeypatch.setattr(documents, "MAX_DOCX_UNZIPPED", 1000)
     with pytest.raises(InputError, match="unpacks to"):
         read_document(docx_bytes(["A perfectly normal paragraph."]), "bomb.docx")
+
+
+def test_score_batch_notes_bad_rows_and_scores_the_rest_in_chunks():
+    reports = []
+
+    def check(text: str) -> tuple[str, str]:
+        return ("", "empty") if not text.strip() else (text.upper(), "")
+
+    values, notes = score_batch(
+        ["ab", "", None, float("nan"), "abcd"],
+        lambda batch: np.array([len(t) for t in batch], dtype=float),
+        check,
+        max_batch=10,
+        chunk=1,
+        progress=lambda f, m: reports.append(f),
+    )
+    assert notes == ["", "empty", "empty", "empty", ""]
+    np.testing.assert_array_equal(np.isnan(values), [False, True, True, True, False])
+    assert values[0] == 2 and values[4] == 4
+    assert reports == [0.5, 1.0, 1.0]
+    with pytest.raises(InputError, match="No messages"):
+        score_batch([], len, check, max_batch=10, noun="messages")
+    with pytest.raises(InputError, match="more than the 10"):
+        score_batch(["x"] * 11, len, check, max_batch=10)

@@ -268,7 +268,7 @@ def test_batch_limits(models):
     model = models[sentiment.ModelName.VADER]
     with pytest.raises(InputError, match="No texts"):
         model.classify_batch([])
-    with pytest.raises(InputError, match="split them"):
+    with pytest.raises(InputError, match="split the file"):
         model.classify_batch(["ok"] * (sentiment.MAX_BATCH + 1))
 
 
@@ -310,32 +310,11 @@ def test_fine_tuning_reports_every_batch_and_reloads_identically(tiny_minilm, sa
 
 @pytest.fixture
 def tiny_minilm_with_vocab(tmp_path, monkeypatch):
-    """A tiny random BERT whose tokenizer knows its vocabulary.
-
-    transformers 5 reads ``vocab=``, not ``vocab_file=``: the shared fixture's tokenizer maps every word to
-    [UNK], which is enough for plumbing tests but not for a test that the model learns from words.
-    """
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
+    """A tiny random BERT in a model folder of its own (this test trains it, so it must not be shared)."""
     from engines.core.embeddings import MINILM
-    from tests.tiny_models import PUNCTUATION, SPECIAL, WORDS
+    from tests.tiny_models import make_tiny_bert
 
-    folder = tmp_path / "models" / MINILM.name
-    folder.mkdir(parents=True)
-    (folder / "vocab.txt").write_text("\n".join((*SPECIAL, *PUNCTUATION, *sorted(set(WORDS)))) + "\n")
-    tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
-    tokenizer.save_pretrained(folder)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
+    folder = make_tiny_bert(tmp_path / "models" / MINILM.name)
     monkeypatch.setenv("GALLERY_MODEL_DIR", str(tmp_path / "models"))
     return folder
 
@@ -377,26 +356,16 @@ def test_transformer_models_say_when_minilm_is_missing(sample_frame, monkeypatch
 
 
 def test_pretrained_pipeline_from_a_local_folder(tmp_path, monkeypatch, sample_frame):
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
-
     from tests.tiny_models import make_tiny_bert
 
-    folder = make_tiny_bert(tmp_path / "models" / HUB_MODEL.name)
-    tokenizer = BertTokenizerFast.from_pretrained(folder)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
+    labels = {0: "NEGATIVE", 1: "POSITIVE"}
+    make_tiny_bert(
+        tmp_path / "models" / HUB_MODEL.name,
+        head="classifier",
         num_labels=2,
-        id2label={0: "NEGATIVE", 1: "POSITIVE"},
-        label2id={"NEGATIVE": 0, "POSITIVE": 1},
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
     )
-    torch.manual_seed(0)
-    BertForSequenceClassification(config).save_pretrained(folder)
     monkeypatch.setenv("GALLERY_MODEL_DIR", str(tmp_path / "models"))
     resolved, frame = sentiment.load_dataset()
     model = sentiment.load_or_train(sentiment.SentimentConfig(model="hub"), resolved, frame)
