@@ -213,6 +213,13 @@ def render_try() -> None:
         )
         if explanation.truncated:
             st.caption(f"Only the first {len(explanation.tokens)} words are explained.")
+        phrases = explanation.top_phrases()
+        if not phrases.empty:
+            shown = ", ".join(
+                f"**{ui.escape_markdown(p)}** ({e:+.2f})"
+                for p, e in zip(phrases["phrase"], phrases["effect"], strict=True)
+            )
+            st.markdown(f"Phrases that count more together than word by word: {shown}")
     with gauge_col:
         st.plotly_chart(score_gauge(pred), width="stretch")
     top = explanation.top_tokens(10).iloc[::-1]

@@ -164,17 +164,9 @@ def run_summary(text: str) -> sm.Summary:
 def render_sections(sections: list[sm.Section]) -> None:
     for section in sections:
         if section.heading:
-            st.markdown(f"**{ui_escape(section.heading)}**")
+            st.markdown(f"**{ui.escape_markdown(section.heading)}**")
         for paragraph in section.paragraphs:
-            st.markdown(ui_escape(" ".join(paragraph)))
-
-
-def ui_escape(text: str) -> str:
-    """User text shown as text in Markdown: HTML and Markdown syntax escaped."""
-    import html
-    import re
-
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", html.escape(text, quote=False))
+            st.markdown(ui.escape_markdown(" ".join(paragraph)))
 
 
 def render_try() -> None:
@@ -227,13 +219,13 @@ def render_try() -> None:
     with left:
         if generated is not None:
             st.markdown(f"#### Summary ({generator.title})")
-            st.markdown(ui_escape(generated.text) or "*(the model produced no text)*")
+            st.markdown(ui.escape_markdown(generated.text) or "*(the model produced no text)*")
             for note in generated.notes:
                 st.caption(note)
             if len(generated.chunks) > 1:
                 with st.expander(f"The {len(generated.chunks)} part summaries (map step)"):
                     for i, part in enumerate(generated.chunk_summaries, start=1):
-                        st.markdown(f"{i}. {ui_escape(part)}")
+                        st.markdown(f"{i}. {ui.escape_markdown(part)}")
             st.markdown(f"#### Extractive summary ({summary.title})")
         else:
             st.markdown(f"#### Summary ({summary.title})")

@@ -5,7 +5,9 @@ Light imports only: the home page imports this module too.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -83,3 +85,8 @@ def stateful_tabs(tabs: dict[str, Callable[[], None]], key: str) -> None:
         if tab.open:
             with tab:
                 render()
+
+
+def escape_markdown(text: str) -> str:
+    """User text shown as text in ``st.markdown``: HTML and Markdown syntax escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", html.escape(text, quote=False))

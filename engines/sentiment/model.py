@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import itertools
 import re
 import time
 from dataclasses import dataclass, field
@@ -215,11 +216,27 @@ class Explanation:
     prediction: Prediction
     tokens: list[TokenWeight]
     truncated: bool
+    phrases: list[TokenWeight] = field(default_factory=list)  # two adjacent words removed together
 
     def top_tokens(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` words with the largest absolute effect."""
         rows = sorted(self.tokens, key=lambda t: abs(t.weight), reverse=True)[:n]
         return pd.DataFrame({"word": [t.token for t in rows], "effect": [t.weight for t in rows]})
+
+    def top_phrases(self, n: int = 3, min_effect: float = 0.05) -> pd.DataFrame:
+        """Two-word phrases that matter more together than either word alone ("not bad", "waste of").
+
+        A phrase is kept when removing it moves the score by at least ``min_effect`` and by more than
+        removing either of its words does; the ``n`` largest are returned.
+        """
+        single = {t.start: t.weight for t in self.tokens} | {t.end: t.weight for t in self.tokens}
+        kept = [
+            p
+            for p in self.phrases
+            if abs(p.weight) >= min_effect and abs(p.weight) > max(abs(single[p.start]), abs(single[p.end]))
+        ]
+        rows = sorted(kept, key=lambda t: abs(t.weight), reverse=True)[:n]
+        return pd.DataFrame({"phrase": [t.token for t in rows], "effect": [t.weight for t in rows]})
 
     def highlighted_html(self) -> str:
         """The text as HTML, each word tinted green (pushed positive) or red (pushed negative).
@@ -324,7 +341,10 @@ class SentimentModel:
         return Analysis(clean.text, self._prediction(float(scores[0])), table, tuple(notes))
 
     def explain(self, text: Any) -> Explanation:
-        """Occlusion: how the score changes when each word is removed (same method for every model).
+        """Occlusion: how the score changes when each word, and each pair of adjacent words, is removed.
+
+        The same method serves every model. Pairs catch phrases whose words only matter together
+        ("not bad": removing "not" alone or "bad" alone moves the score less than removing both).
 
         Raises:
             InputError: for empty, wordless or non-English text.
@@ -333,13 +353,20 @@ class SentimentModel:
         matches = list(re.finditer(r"\S+", clean.text))
         truncated = len(matches) > MAX_EXPLAIN_WORDS
         matches = matches[:MAX_EXPLAIN_WORDS]
-        variants = [clean.text] + [clean.text[: m.start()] + clean.text[m.end() :] for m in matches]
+        pairs = list(itertools.pairwise(matches))
+        text = clean.text
+        variants = [text] + [text[: m.start()] + text[m.end() :] for m in matches]
+        variants += [text[: a.start()] + text[b.end() :] for a, b in pairs]
         scores = self.scores(variants)
+        base, singles, doubles = float(scores[0]), scores[1 : len(matches) + 1], scores[len(matches) + 1 :]
         tokens = [
-            TokenWeight(m.group(), m.start(), m.end(), float(scores[0] - s))
-            for m, s in zip(matches, scores[1:], strict=True)
+            TokenWeight(m.group(), m.start(), m.end(), base - float(s)) for m, s in zip(matches, singles, strict=True)
         ]
-        return Explanation(clean.text, self._prediction(float(scores[0])), tokens, truncated)
+        phrases = [
+            TokenWeight(text[a.start() : b.end()], a.start(), b.end(), base - float(s))
+            for (a, b), s in zip(pairs, doubles, strict=True)
+        ]
+        return Explanation(text, self._prediction(base), tokens, truncated, phrases)
 
     def classify_batch(self, texts: list[Any], progress: Progress = null_progress) -> pd.DataFrame:
         """Score many texts; a row that cannot be scored gets a note instead of a label.

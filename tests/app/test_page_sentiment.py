@@ -154,6 +154,9 @@ def test_sentiment_fast_model_and_unavailable_pipeline(page):
     at.selectbox(key="sentiment_model").set_value("vader").run()
     assert not at.exception
     assert any("VADER" in c for c in texts(at.caption))
+    at.text_area(key="sentiment_text").set_value("The food was good, good value, and the staff were not rude").run()
+    phrases = [t for t in texts(at.markdown) if t.startswith("Phrases that count more together")]
+    assert phrases and "good, good" in phrases[0], phrases
     at.selectbox(key="sentiment_model").set_value("hub").run()
     assert not at.exception
     assert any("not available here" in t for t in texts(at.warning)), texts(at.warning)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import pickle
 import zipfile
 
@@ -190,6 +191,25 @@ def test_occlusion_credits_the_decisive_word(models):
     assert top["word"].item() == "terrible" and top["effect"].item() < 0
     good = model.explain("The pasta was wonderful tonight").top_tokens(1)
     assert good["word"].item() == "wonderful" and good["effect"].item() > 0
+
+
+def test_occlusion_of_word_pairs_finds_phrases_that_only_count_together(models):
+    model = models[sentiment.ModelName.VADER]
+    # "good, good": VADER sums the two, so dropping one "good" costs little, dropping both costs a lot.
+    text = "The food was good, good value, and the staff were not rude"
+    explanation = model.explain(text)
+    words = text.split()
+    assert [p.token for p in explanation.phrases] == [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    assert all(text[p.start : p.end] == p.token for p in explanation.phrases)
+    base = model.predict(text).score
+    pair = next(p for p in explanation.phrases if p.token == "good, good")
+    assert pair.weight == pytest.approx(base - model.predict("The food was value, and the staff were not rude").score)
+    top = explanation.top_phrases(n=10, min_effect=0.0)
+    assert top["phrase"].iloc[0] == "good, good"
+    single = {t.token: t.weight for t in explanation.tokens}
+    for phrase, effect in zip(top["phrase"], top["effect"], strict=True):
+        first, second = phrase.split()
+        assert abs(effect) > max(abs(single[first]), abs(single[second]))
 
 
 def test_highlighted_html_escapes_user_text(models):
