@@ -61,6 +61,18 @@ def verify_packaged_weights(resolved: ResolvedModel, expected_sha256: str = MINI
         )
 
 
+def resolve_weights(spec: ModelSpec = MINILM, progress: Progress = null_progress) -> ResolvedModel:
+    """Where the encoder's weights are (the offline-first ladder), packaged MiniLM weights checksum-verified.
+
+    Raises:
+        SourceError: when packaged weights fail their checksum.
+    """
+    resolved = resolve_model(spec, progress)
+    if spec == MINILM and not resolved.is_offline:
+        verify_packaged_weights(resolved)
+    return resolved
+
+
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Average the token vectors of each text, ignoring padding (sentence-transformers' pooling)."""
     weights = mask.unsqueeze(-1).to(hidden.dtype)
@@ -143,13 +155,10 @@ def load_encoder(
     Raises:
         SourceError: when packaged weights fail their checksum.
     """
-    resolved = resolve_model(spec, scaled(progress, 0.0, 0.3))
+    resolved = resolve_weights(spec, scaled(progress, 0.0, 0.4))
     if resolved.is_offline or resolved.path is None:
         progress(1.0, resolved.notice)
         return None, resolved
-    if spec == MINILM:
-        progress(0.4, "Checking the packaged weights")
-        verify_packaged_weights(resolved)
     progress(0.6, f"Loading {spec.title}")
     encoder = SentenceEncoder(resolved.path, **options)
     progress(1.0, f"Loaded {spec.title} ({resolved.kind})")

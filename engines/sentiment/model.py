@@ -464,13 +464,11 @@ def _binary(frame: pd.DataFrame) -> tuple[list[str], np.ndarray]:
 
 
 def _encoder_path(progress: Progress) -> Path:
-    from engines.core.embeddings import MINILM, verify_packaged_weights
-    from engines.core.model_sources import resolve_model
+    from engines.core.embeddings import MINILM, resolve_weights
 
-    resolved = resolve_model(MINILM, progress)
+    resolved = resolve_weights(MINILM, progress)
     if resolved.is_offline or resolved.path is None:
         raise SourceError(f"{MINILM.title} is not available here: " + " ".join(resolved.notes))
-    verify_packaged_weights(resolved)
     return resolved.path
 
 
