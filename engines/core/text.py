@@ -46,6 +46,9 @@ ABBREVIATIONS = frozenset((
     "ft", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig",
     "figs", "approx", "dept", "est", "vol", "p", "pp", "ph.d", "a.m", "p.m"
 ))  # fmt: skip
+# Markdown syntax in user text becomes character references, so a page that renders HTML through
+# Markdown shows "**", "_" or "$" as typed instead of formatting them.
+_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -250,6 +253,11 @@ def _spans(paragraph: str) -> list[tuple[int, int]]:
         b -= len(piece) - len(piece.rstrip())
         trimmed.append((a, b))
     return trimmed
+
+
+def inert_html(text: str) -> str:
+    """User text made inert for HTML *and* Markdown, for engines that build highlighted HTML."""
+    return text.translate(_ENTITIES)
 
 
 def split_sentences(text: str) -> list[Sentence]:

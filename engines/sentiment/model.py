@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import itertools
 import re
 import time
@@ -24,7 +23,7 @@ from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
 from engines.core.errors import InputError, SourceError
 from engines.core.progress import Progress, null_progress, scaled
-from engines.core.text import CleanText, clean_text, require_english, score_batch, split_sentences
+from engines.core.text import CleanText, clean_text, inert_html, require_english, score_batch, split_sentences
 from engines.sentiment.data import LABELS, UCI_SENTENCES, validate_training_frame
 from engines.sentiment.finetune import FineTuneSettings, fine_tune
 from engines.sentiment.scorers import (
@@ -247,15 +246,15 @@ class Explanation:
         parts: list[str] = []
         cursor = 0
         for tok in self.tokens:
-            parts.append(html.escape(self.text[cursor : tok.start]))
+            parts.append(inert_html(self.text[cursor : tok.start]))
             alpha = min(abs(tok.weight) / scale, 1.0) * 0.85
             colour = "22,163,74" if tok.weight > 0 else "220,38,38"
             parts.append(
                 f'<span title="{tok.weight:+.2f} on the score" style="background: rgba({colour},{alpha:.2f}); '
-                f'border-radius: 4px; padding: 1px 2px;">{html.escape(self.text[tok.start : tok.end])}</span>'
+                f'border-radius: 4px; padding: 1px 2px;">{inert_html(self.text[tok.start : tok.end])}</span>'
             )
             cursor = tok.end
-        parts.append(html.escape(self.text[cursor:]))
+        parts.append(inert_html(self.text[cursor:]))
         return "".join(parts)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from engines.core.card import ModelCard
 from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress, scaled
-from engines.core.text import clean_text, require_english
+from engines.core.text import clean_text, inert_html, require_english
 from engines.summarizer import extractive
 from engines.summarizer.preprocess import DocSentence, Prepared, prepare
 
@@ -226,16 +226,6 @@ def group_sections(sentences: tuple[DocSentence, ...], chosen: tuple[int, ...]) 
     return [Section(h, tuple(tuple(p) for p in paras)) for h, paras in sections]
 
 
-# Markdown syntax in user text becomes character references, so a page that renders the HTML through
-# Markdown shows "**", "_" or "$" as typed instead of formatting them.
-ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$"})
-
-
-def escape(text: str) -> str:
-    """User text made inert for HTML *and* Markdown."""
-    return text.translate(ENTITIES)
-
-
 HIGHLIGHT_STYLE = "background: rgba(250, 204, 21, 0.45); border-radius: 3px; padding: 1px 2px;"
 HEADING_STYLE = "font-weight: 600;"
 
@@ -247,8 +237,8 @@ def highlight(document: Prepared, chosen: tuple[int, ...] | list[int]) -> str:
     parts: list[str] = []
     cursor = 0
     for s in document.sentences:
-        parts.append(escape(text[cursor : s.start]))
-        body = escape(text[s.start : s.end])
+        parts.append(inert_html(text[cursor : s.start]))
+        body = inert_html(text[s.start : s.end])
         if s.index in picked:
             parts.append(
                 f'<mark style="{HIGHLIGHT_STYLE}" title="sentence {s.index + 1}: in the summary">{body}</mark>'
@@ -258,7 +248,7 @@ def highlight(document: Prepared, chosen: tuple[int, ...] | list[int]) -> str:
         else:
             parts.append(body)
         cursor = s.end
-    parts.append(escape(text[cursor:]))
+    parts.append(inert_html(text[cursor:]))
     paragraphs = "".join(parts).split("\n\n")
     return "".join(f"<p>{p}</p>" for p in paragraphs if p.strip())
 

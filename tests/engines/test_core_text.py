@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from engines.core.errors import InputError
 from engines.core.text import (
     clean_text,
     detect_language,
+    inert_html,
     require_english,
     score_batch,
     split_sentences,
@@ -169,3 +172,10 @@ def test_score_batch_notes_bad_rows_and_scores_the_rest_in_chunks():
         score_batch([], len, check, max_batch=10, noun="messages")
     with pytest.raises(InputError, match="more than the 10"):
         score_batch(["x"] * 11, len, check, max_batch=10)
+
+
+def test_inert_html_neutralises_html_and_markdown():
+    shown = inert_html("<script>alert(1)</script> **bold** _it_ [link](http://x) $x$")
+    assert "<" not in shown and ">" not in shown
+    assert not any(mark in shown for mark in ("**", "_", "[", "]", "(", "$"))
+    assert html.unescape(shown) == "<script>alert(1)</script> **bold** _it_ [link](http://x) $x$"
