@@ -11,7 +11,7 @@ heavy happens at import time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,31 @@ def resolve_weights(spec: ModelSpec = MINILM, progress: Progress = null_progress
     return resolved
 
 
+def in_length_batches(
+    texts: Sequence[str],
+    run: Callable[[list[str]], Any],
+    batch_size: int,
+    progress: Progress = null_progress,
+    verb: str = "Processed",
+) -> np.ndarray:
+    """Apply ``run`` to batches of texts of similar length and return its rows in the input order.
+
+    Sorting by length wastes less padding, several times faster on CPU. ``run`` gets a list of
+    texts and returns one row (or number) per text; the caller sets torch's grad mode.
+    """
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out: np.ndarray | None = None
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        rows = np.asarray(run([texts[i] for i in idx]))
+        if out is None:
+            out = np.zeros((len(texts), *rows.shape[1:]), dtype=rows.dtype)
+        out[idx] = rows
+        done = min(start + batch_size, len(order))
+        progress(done / len(order), f"{verb} {done:,} of {len(order):,} texts")
+    return out if out is not None else np.zeros(0)
+
+
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Average the token vectors of each text, ignoring padding (sentence-transformers' pooling)."""
     weights = mask.unsqueeze(-1).to(hidden.dtype)
@@ -124,19 +149,15 @@ class SentenceEncoder:
         import torch  # lazy: heavy
 
         texts = [str(t) for t in texts]
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             progress(1.0, "Nothing to embed")
-            return out
-        order = np.argsort([len(t) for t in texts], kind="stable")
+            return np.zeros((0, self.dim), dtype=np.float32)
+
+        def embed(batch: list[str]) -> np.ndarray:
+            return torch.nn.functional.normalize(self.forward(batch), dim=1).numpy()
+
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                vectors = torch.nn.functional.normalize(self.forward([texts[i] for i in idx]), dim=1)
-                out[idx] = vectors.numpy()
-                done = min(start + self.batch_size, len(order))
-                progress(done / len(order), f"Embedded {done:,} of {len(order):,} texts")
-        return out
+            return in_length_batches(texts, embed, self.batch_size, progress, "Embedded").astype(np.float32, copy=False)
 
 
 def load_encoder(

@@ -75,16 +75,15 @@ class FineTunedClassifier:
         """P(positive) per text, batched by length."""
         import torch
 
+        from engines.core.embeddings import in_length_batches
+
         texts = [str(t) for t in texts]
-        out = np.zeros(len(texts), dtype=np.float64)
-        order = np.argsort([len(t) for t in texts], kind="stable")
         self.encoder.eval()
         with torch.inference_mode():
-            for start in range(0, len(order), INFERENCE_BATCH):
-                idx = order[start : start + INFERENCE_BATCH]
-                probs = torch.softmax(self.logits([texts[i] for i in idx]).float(), dim=1)[:, 1]
-                out[idx] = probs.numpy()
-        return out
+            probs = in_length_batches(
+                texts, lambda batch: torch.softmax(self.logits(batch).float(), dim=1)[:, 1].numpy(), INFERENCE_BATCH
+            )
+        return probs.astype(np.float64)
 
     def save(self, folder: Path) -> None:
         """Encoder and tokenizer via ``save_pretrained`` (safetensors), the head as safetensors."""
