@@ -204,6 +204,17 @@ def require_english(clean: CleanText, what: str = "text") -> None:
         )
 
 
+def english_text(raw: str, *, max_chars: int = MAX_TEXT_CHARS, what: str = "text") -> CleanText:
+    """:func:`clean_text` then :func:`require_english`: the boundary check of engines whose models read English.
+
+    Raises:
+        InputError: for a non-string, an empty text, a text without words, or a non-English text.
+    """
+    clean = clean_text(raw, max_chars=max_chars, what=what)
+    require_english(clean, what)
+    return clean
+
+
 def _is_abbreviation(text: str, end: int) -> bool:
     """True when the period at ``text[end - 1]`` closes an abbreviation or an initial, not a sentence."""
     before = text[:end].rstrip(".")

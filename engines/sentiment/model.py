@@ -23,7 +23,7 @@ from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
 from engines.core.errors import InputError, SourceError
 from engines.core.progress import Progress, null_progress, scaled
-from engines.core.text import CleanText, clean_text, inert_html, require_english, score_batch, split_sentences
+from engines.core.text import CleanText, clean_text, english_text, inert_html, score_batch, split_sentences
 from engines.sentiment.data import LABELS, UCI_SENTENCES, validate_training_frame
 from engines.sentiment.finetune import FineTuneSettings, fine_tune
 from engines.sentiment.scorers import (
@@ -411,9 +411,7 @@ def check_text(text: Any) -> CleanText:
     Raises:
         InputError: for a non-string, an empty text, a text without words, or a non-English text.
     """
-    clean = clean_text(text, max_chars=MAX_TEXT_CHARS, what="text")
-    require_english(clean, "text")
-    return clean
+    return english_text(text, max_chars=MAX_TEXT_CHARS)
 
 
 # ---------------------------------------------------------------- evaluation

@@ -19,7 +19,7 @@ import pandas as pd
 from engines.core.card import ModelCard
 from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress, scaled
-from engines.core.text import clean_text, inert_html, require_english
+from engines.core.text import english_text, inert_html
 from engines.summarizer import extractive
 from engines.summarizer.preprocess import DocSentence, Prepared, prepare
 
@@ -260,9 +260,7 @@ def check_text(text: Any, *, what: str = "text") -> CleanText:
     """Validate and clean a document at the engine boundary (empty, no words, non-English: InputError)."""
     if not isinstance(text, str):
         raise InputError(f"The {what} must be a string of text, got {type(text).__name__}.")
-    clean = clean_text(text, what=what)
-    require_english(clean)
-    return clean
+    return english_text(text, what=what)
 
 
 # ---------------------------------------------------------------- ranking
