@@ -90,6 +90,21 @@ DEMOS: tuple[Demo, ...] = (
         engine="engines.summarizer",
     ),
     Demo(
+        key="textgen",
+        title="Predictive text generator",
+        icon="⌨️",
+        section="Language",
+        pitch="Type a few words and an LSTM trained on Shakespeare suggests the next ones and writes on; then train your own model and watch its loss fall.",
+        techniques=(
+            "character and word LSTM",
+            "temperature, top-k, top-p sampling",
+            "Kneser-Ney n-gram baseline",
+            "perplexity",
+        ),
+        page="app_pages/textgen.py",
+        engine="engines.textgen",
+    ),
+    Demo(
         key="churn",
         title="Customer churn predictor",
         icon="📉",

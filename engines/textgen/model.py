@@ -106,7 +106,11 @@ def save(model: LanguageModel, folder: Path, *, half: bool = False) -> Path:
         "architecture": "lstm",
         "config": asdict(model.config),
         "vocabulary": model.vocab.to_json(),
-        "weights": {"file": WEIGHTS, "sha256": sha256_file(folder / WEIGHTS), "dtype": str(dtype).removeprefix("torch.")},
+        "weights": {
+            "file": WEIGHTS,
+            "sha256": sha256_file(folder / WEIGHTS),
+            "dtype": str(dtype).removeprefix("torch."),
+        },
         "parameters": model.net.parameter_count(),
         "versions": library_versions(["torch", "safetensors"]),
         **model.info,

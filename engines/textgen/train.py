@@ -82,11 +82,13 @@ class TrainConfig:
                 raise InputError(f"{name} must be a number.")
             if not low <= value <= high:
                 raise InputError(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
-        if self.max_seconds is not None and not (isinstance(self.max_seconds, (int, float)) and 0 < self.max_seconds <= 86_400):
+        if self.max_seconds is not None and not (
+            isinstance(self.max_seconds, (int, float)) and 0 < self.max_seconds <= 86_400
+        ):
             raise InputError("The time budget must be between 1 second and 24 hours.")
-        params = 4 * self.hidden_size * (self.embed_dim + self.hidden_size) + 4 * self.hidden_size * 2 * self.hidden_size * (
-            self.num_layers - 1
-        )
+        params = 4 * self.hidden_size * (
+            self.embed_dim + self.hidden_size
+        ) + 4 * self.hidden_size * 2 * self.hidden_size * (self.num_layers - 1)
         if params > 60_000_000:
             raise InputError(
                 f"That LSTM would have about {params / 1e6:.0f} million weights: too big to train here. "
@@ -137,7 +139,9 @@ def mean_loss(net: LSTMLanguageModel, ids: torch.Tensor, *, n_streams: int = 16,
     for start in range(0, inputs.shape[1], seq_len):
         logits, state = net(inputs[:, start : start + seq_len], state)
         chunk = targets[:, start : start + seq_len]
-        total += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), chunk.reshape(-1), reduction="sum").item()
+        total += nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), chunk.reshape(-1), reduction="sum"
+        ).item()
         count += chunk.numel()
     net.train(was_training)
     return total / max(count, 1)
@@ -220,7 +224,14 @@ def train(
     def evaluate() -> Evaluation:
         nonlocal best_loss, best_state, best_step, stale
         val = mean_loss(net, val_ids, seq_len=max(seq_len, 64))
-        point = Evaluation(step, tokens_seen, running if running is not None else val, val, time.perf_counter() - started, _lr(config, step))
+        point = Evaluation(
+            step,
+            tokens_seen,
+            running if running is not None else val,
+            val,
+            time.perf_counter() - started,
+            _lr(config, step),
+        )
         curve.append(point)
         if val < best_loss - 1e-4:
             best_loss, best_state, best_step, stale = val, copy.deepcopy(net.state_dict()), step, 0
@@ -241,7 +252,9 @@ def train(
             break
         if inputs is None or position + seq_len > inputs.shape[1]:
             # A new pass: shift the chunk boundaries so every pass sees different cuts.
-            offset = int(torch.randint(0, seq_len, (1,), generator=generator)) if len(train_ids) > 2 * seq_len * batch else 0
+            offset = (
+                int(torch.randint(0, seq_len, (1,), generator=generator)) if len(train_ids) > 2 * seq_len * batch else 0
+            )
             inputs = streams(train_ids[offset:-1], batch)
             targets = streams(train_ids[offset + 1 :], batch)
             position, state = 0, None

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from engines.core.errors import InputError
 
@@ -21,7 +21,7 @@ NO_SPACE_BEFORE = frozenset(".,;:!?)]}'\n")
 NO_SPACE_AFTER = frozenset("([{\n")
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """What one token is."""
 
     CHAR = "char"
