@@ -97,7 +97,12 @@ class PretrainedLM:
             word = piece.strip()
             if not word or not word[0].isalnum() or word.lower() in {s.word.lower() for s in out}:
                 continue
-            text = piece if piece[:1].isspace() or not prompt or prompt[-1].isspace() else " " + word
+            if not prompt or prompt[-1].isspace():
+                text = piece.lstrip()  # the prompt already ends in a space (or is empty): no second one
+            elif piece[:1].isspace():
+                text = piece
+            else:
+                text = " " + word
             out.append(Suggestion(word, float(probs[index]), text))
             if len(out) == k:
                 break

@@ -148,11 +148,11 @@ class NGramModel:
 
     def generate(self, prompt: str, length: int = 300, temperature: float = 0.8, seed: int | None = 0) -> Iterator[str]:
         """Yield a sampled continuation of ``prompt`` token by token."""
-        from engines.textgen.sampling import _spaced
+        from engines.textgen.sampling import _previous_piece, _spaced
 
         rng = np.random.default_rng(seed)
         history = self.vocab.encode(prompt) or [self.vocab.id("\n")]
-        previous = self.vocab.tokens[history[-1]]
+        previous = _previous_piece(self.vocab, history, prompt)
         for _ in range(length):
             p = self.next_probs(history)
             p[0] = 0.0  # never the unknown token

@@ -105,7 +105,7 @@ def generate(
         generator.manual_seed(config.seed)
     ids = _context_ids(model, prompt)
     state, current = _prime(model, ids)
-    previous = model.vocab.tokens[ids[-1]] if ids else "\n"
+    previous = _previous_piece(model.vocab, ids, prompt)
     for _ in range(length):
         logits, state = model.net(torch.tensor([[current]]), state)
         logits = logits[0, -1]
@@ -118,6 +118,17 @@ def generate(
         else:
             yield _spaced(previous, token)
         previous = token
+
+
+def _previous_piece(vocab, ids: list[int], prompt: str) -> str:
+    """What word-level spacing treats as the text before the first generated word.
+
+    A prompt that is empty or already ends in whitespace counts as a line start, so
+    the first word gets no second space.
+    """
+    if not ids or not prompt or prompt[-1].isspace():
+        return "\n"
+    return vocab.tokens[ids[-1]]
 
 
 def _spaced(previous: str, token: str) -> str:
@@ -171,14 +182,24 @@ def next_words(
     letters = torch.tensor([c in WORD_CHARS for c in vocab.tokens])
     spaces = torch.tensor([t in (" ", "\n") for t in vocab.tokens])
     needs_space = bool(prompt) and prompt[-1] in WORD_CHARS
+    # After punctuation ("mat.", "will,") the next word may follow a space or come at once.
+    after_punctuation = bool(prompt) and not needs_space and not prompt[-1].isspace()
+    if state is None:
+        layers, hidden = model.net.lstm.num_layers, model.net.lstm.hidden_size
+        state = (torch.zeros(layers, 1, hidden), torch.zeros(layers, 1, hidden))
     # Each hypothesis: (text so far, log probability, state after its last char, last id).
     beams = [("", 0.0, state, current)]
     finished: dict[str, tuple[float, str]] = {}
     for _ in range(max_chars + 2):
         candidates = []
-        for text, logp, st, last in beams:
-            logits, new_state = model.net(torch.tensor([[last]]), st)
-            logprobs = torch.log_softmax(logits[0, -1].float(), -1)
+        # One forward pass for every open hypothesis: states are stacked along the batch axis.
+        h = torch.cat([b[2][0] for b in beams], dim=1)
+        c = torch.cat([b[2][1] for b in beams], dim=1)
+        logits, (h, c) = model.net(torch.tensor([[b[3]] for b in beams]), (h, c))
+        all_logprobs = torch.log_softmax(logits[:, -1].float(), -1)
+        for row, (text, logp, _state, _last) in enumerate(beams):
+            new_state = (h[:, row : row + 1], c[:, row : row + 1])
+            logprobs = all_logprobs[row]
             word = text.lstrip(" \n")
             if word:
                 # Closing here: the probability that a non-letter comes next.
@@ -187,10 +208,15 @@ def next_words(
                 if word not in finished or finished[word][0] < total:
                     finished[word] = (total, text)
                 allowed = letters
-            elif needs_space and not text:
-                allowed = spaces  # the prompt ends inside a word: the next word starts after a space
+            elif not text:
+                if needs_space:
+                    allowed = spaces  # the prompt ends inside a word: the next word starts after a space
+                elif after_punctuation:
+                    allowed = letters | spaces
+                else:
+                    allowed = letters
             else:
-                allowed = letters | (spaces if 0 < len(text) < 2 else torch.zeros_like(spaces))
+                allowed = letters | (spaces if len(text) < 2 else torch.zeros_like(spaces))
             masked = logprobs.masked_fill(~allowed, -math.inf)
             top = torch.topk(masked, min(beam, int(allowed.sum())))
             for value, index in zip(top.values.tolist(), top.indices.tolist(), strict=True):

@@ -30,6 +30,19 @@ from engines.textgen.vocab import Level, Vocabulary
 MIN_TOKENS = {Level.CHAR: 200, Level.WORD: 60}  # below this there is nothing to learn or to validate on
 
 
+# Settings that count things (units, layers, steps): 32.0 is accepted as 32, 32.5 is not.
+WHOLE_NUMBER_SETTINGS = frozenset(
+    {
+        "Embedding size", "Hidden units", "LSTM layers", "Sequence length", "Batch size", "Warm-up steps",
+        "Training steps", "Evaluation interval", "Patience", "Vocabulary size", "Minimum word count",
+    }
+)  # fmt: skip
+WHOLE_NUMBER_FIELDS = (
+    "embed_dim", "hidden_size", "num_layers", "seq_len", "batch_size", "warmup_steps",
+    "max_steps", "eval_every", "patience", "max_vocab", "min_count",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a trained model; the page's training panel edits these."""
@@ -57,7 +70,12 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """The config itself, or an InputError that names the setting to fix."""
-        level = Level(self.level)
+        try:
+            level = Level(self.level)
+        except ValueError:
+            raise InputError(
+                f"Level must be one of {', '.join(repr(v.value) for v in Level)} (got {self.level!r})."
+            ) from None
         checks: list[tuple[str, float, float, float]] = [
             ("Embedding size", self.embed_dim, 4, 1024),
             ("Hidden units", self.hidden_size, 8, 2048),
@@ -80,6 +98,8 @@ class TrainConfig:
         for name, value, low, high in checks:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
                 raise InputError(f"{name} must be a number.")
+            if name in WHOLE_NUMBER_SETTINGS and value != int(value):
+                raise InputError(f"{name} must be a whole number (got {value:g}).")
             if not low <= value <= high:
                 raise InputError(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
         if self.max_seconds is not None and not (
@@ -94,7 +114,7 @@ class TrainConfig:
                 f"That LSTM would have about {params / 1e6:.0f} million weights: too big to train here. "
                 "Use fewer hidden units or layers."
             )
-        return replace(self, level=level)
+        return replace(self, level=level, **{field: int(getattr(self, field)) for field in WHOLE_NUMBER_FIELDS})
 
 
 @dataclass(frozen=True)
