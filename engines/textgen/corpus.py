@@ -82,7 +82,13 @@ def from_upload(data: bytes, filename: str) -> Corpus:
     corpus = from_text(document.text, filename, "your upload")
     if len(corpus.text) < 200:
         raise InputError(
-            f"`{filename}` holds only {len(corpus.text)} characters of text; a language model needs at least 200. "
+            f"`{filename}` holds only {len(corpus.text):,} character{'' if len(corpus.text) == 1 else 's'} of text; a language model needs at least 200. "
             "Upload a longer text."
+        )
+    distinct = len(set(corpus.text))
+    if distinct < 2:
+        raise InputError(
+            f"`{filename}` repeats a single character ({corpus.text[0]!r}); there is nothing to predict. "
+            "Upload real text."
         )
     return corpus
