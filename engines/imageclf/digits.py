@@ -264,8 +264,9 @@ def saliency(model: DigitsModel | nn.Module, grid: np.ndarray) -> np.ndarray:
     x = _to_tensor(array).requires_grad_(True)
     with torch.enable_grad():
         logits = net(x)
-        logits[0, int(logits[0].argmax())].backward()
-    grad = x.grad[0, 0].abs().numpy()
+        # autograd.grad, not backward(): the (possibly shared, cached) model's parameter gradients stay untouched
+        (grad,) = torch.autograd.grad(logits[0, int(logits[0].argmax())], x)
+    grad = grad[0, 0].abs().numpy()
     top = float(grad.max())
     return (grad / top if top > 0 else grad).astype(np.float32)
 

@@ -168,9 +168,16 @@ def test_bad_grids_are_refused(trained, grids, match):
 
 def test_saliency_is_an_8x8_map_scaled_to_one(trained, split):
     model = trained[0].model
+    before = [None if p.grad is None else p.grad.clone() for p in model.net.parameters()]
     heat = dg.saliency(model, split.x_test[0])
+    after = [p.grad for p in model.net.parameters()]
     assert heat.shape == (8, 8) and heat.max() == pytest.approx(1.0) and heat.min() >= 0
     assert heat.std() > 0.05  # some pixels matter more than others
+    # the model may be shared by every session of the app: explaining must not write into its parameters' gradients
+    assert all(
+        (b is None and a is None) or (b is not None and a is not None and a.equal(b))
+        for b, a in zip(before, after, strict=True)
+    )
     with pytest.raises(InputError, match="one digit at a time"):
         dg.saliency(model, split.x_test[:2])
     with pytest.raises(InputError, match="not a trained digits model"):
