@@ -185,6 +185,8 @@ def train(
     stop: threading.Event | None = None,
     validation_text: str | None = None,
     device: str = "cpu",
+    init: LanguageModel | None = None,
+    keep_best: bool = True,
 ) -> LanguageModel:
     """Train an LSTM language model on ``text``.
 
@@ -197,6 +199,10 @@ def train(
         stop: When set, training ends after the current step, keeping the best weights so far.
         validation_text: Held-out text; by default the last ``val_fraction`` of ``text``.
         device: ``cpu`` or ``cuda`` (the returned model is always on the CPU).
+        init: Continue training this model (its vocabulary and architecture; ``config``'s level and layer
+            sizes are ignored, its schedule and regularisation apply) instead of starting from random weights.
+        keep_best: Return the weights of the best evaluation (early stopping); False returns the last ones
+            (for a final pass on a fixed schedule, when the validation text is not held out).
 
     Returns:
         The model with its training curve, metrics and data checksum in ``info``.
@@ -209,7 +215,17 @@ def train(
         train_text, val_text = split_text(text, config.val_fraction)
     else:
         train_text, val_text = text, validation_text
-    vocab = Vocabulary.build(train_text, config.level, max_size=config.max_vocab, min_count=config.min_count)
+    if init is not None:
+        vocab = init.vocab
+        config = replace(
+            config,
+            level=vocab.level,
+            embed_dim=init.config.embed_dim,
+            hidden_size=init.config.hidden_size,
+            num_layers=init.config.num_layers,
+        )
+    else:
+        vocab = Vocabulary.build(train_text, config.level, max_size=config.max_vocab, min_count=config.min_count)
     train_ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
     val_ids = torch.tensor(vocab.encode(val_text), dtype=torch.long)
     unit = "characters" if config.level is Level.CHAR else "words"
@@ -227,6 +243,8 @@ def train(
     net = LSTMLanguageModel(
         LSTMConfig(len(vocab), config.embed_dim, config.hidden_size, config.num_layers, config.dropout)
     )
+    if init is not None:
+        net.load_state_dict(init.net.state_dict())
     net.to(device).train()
     train_ids, val_ids = train_ids.to(device), val_ids.to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -309,7 +327,10 @@ def train(
                 break
     if not curve or curve[-1].step != step:
         evaluate()
-    net.load_state_dict(best_state)
+    if keep_best:
+        net.load_state_dict(best_state)
+    else:
+        best_loss, best_step = curve[-1].val_loss, step
     net.to("cpu").eval()
     seconds = time.perf_counter() - started
     info: dict[str, Any] = {

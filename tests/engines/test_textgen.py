@@ -287,6 +287,21 @@ def test_a_stop_event_ends_training_early_and_keeps_the_best_weights():
     assert loss_on(model, val_text) == pytest.approx(metrics["val_loss"], rel=1e-4)
 
 
+def test_training_can_continue_from_a_model_and_return_its_last_weights(char_model):
+    dog = "the dog ran to the cat. " * 200  # the same characters, new words
+    more = dataclasses.replace(TINY, max_steps=20, warmup_steps=0, learning_rate=3e-3, hidden_size=64, eval_every=10)
+    continued = train(dog, more, validation_text=CAT, init=char_model, keep_best=False)
+    assert continued.vocab.tokens == char_model.vocab.tokens  # the model's vocabulary, not one built from `dog`
+    assert continued.config.hidden_size == char_model.config.hidden_size  # its architecture, not `more`'s
+    before = dict(char_model.net.state_dict())
+    assert any(not v.equal(before[k]) for k, v in continued.net.state_dict().items())  # it trained on
+    curve = continued.info["curve"]
+    assert curve[0]["val_loss"] < 1.0  # it started from the trained weights (a fresh model starts near log(vocab))
+    assert continued.info["metrics"]["val_loss"] == curve[-1]["val_loss"]  # the last weights, not the best
+    assert continued.info["metrics"]["best_step"] == 20
+    assert loss_on(continued, dog) < loss_on(char_model, dog)
+
+
 def test_the_time_budget_ends_training():
     config = dataclasses.replace(TINY, max_steps=1_000_000, eval_every=1_000_000, max_seconds=1.0)
     started = time.perf_counter()
