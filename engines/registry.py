@@ -105,6 +105,21 @@ DEMOS: tuple[Demo, ...] = (
         engine="engines.textgen",
     ),
     Demo(
+        key="imageclf",
+        title="Image classifier",
+        icon="🖼️",
+        section="Vision",
+        pitch="Draw or photograph a digit, upload any photo, or teach it your own classes from a ZIP: a CNN trained in the page, pretrained ImageNet features, and a saliency map of what it looked at.",
+        techniques=(
+            "CNN with augmentation",
+            "transfer learning (frozen features + linear head)",
+            "saliency maps",
+            "int8 quantization",
+        ),
+        page="app_pages/imageclf.py",
+        engine="engines.imageclf",
+    ),
+    Demo(
         key="churn",
         title="Customer churn predictor",
         icon="📉",

@@ -52,6 +52,9 @@ README_SCREENSHOTS = (
     "forecast-live",
     "anomaly",
     "anomaly-live",
+    "textgen",
+    "textgen-trained",
+    "imageclf",
 )  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
 MAX_SCREENSHOT_HEIGHT = 5000  # px: a full page, but never a giant image
 SERVER_START_TIMEOUT_S = 60

@@ -26,6 +26,7 @@ MAIN_ACTIONS = (
     "Recommend movies",
     "Detect anomalies",
     "✈️ Air passengers (monthly)",
+    "Generate",
 )
 COMPARE_TIMEOUT_MS = 120_000  # trains every pipeline
 
@@ -193,3 +194,54 @@ def test_forecast_live_mode_appends_points_and_refits_without_reloading(page, ap
     wait_for_app_idle(page)
     screenshot(page, "forecast-live")
     assert_clean_console(console_errors, "forecast live mode")
+
+
+def test_textgen_chip_appends_and_training_shows_a_live_curve(page, app_url, console_errors, screenshot):
+    open_page(page, f"{app_url}/textgen", "Predictive text generator")
+    box = page.get_by_role("textbox", name="Your text (the model continues it)")
+    before = box.input_value()
+    chip = page.get_by_role("button", name=re.compile(r" · \d")).first
+    chip.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    word = chip.inner_text().split(" · ")[0].strip()
+    chip.click()
+    wait_for_app_idle(page)
+    after = box.input_value()
+    assert after.startswith(before) and after.rstrip().endswith(word), (before, word, after)
+    assert_no_exception(page, "textgen (after a suggestion chip)")
+
+    page.get_by_role("tab", name="Train your own").click()
+    wait_for_app_idle(page)
+    page.evaluate("window.__not_reloaded = true")  # a full page load would drop it
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("button", name="Stop", exact=True).wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    progress = page.locator('[data-testid="stProgress"]').first
+    seen = []
+    for _ in range(60):
+        page.wait_for_timeout(1000)
+        text = progress.inner_text() if progress.count() else ""
+        if text and (not seen or seen[-1] != text):
+            seen.append(text)
+        if len(seen) >= 3 and page.locator('[data-testid="stPlotlyChart"]').count():
+            break
+    assert len(seen) >= 3, f"the training progress did not update live: {seen}"
+    assert page.locator('[data-testid="stPlotlyChart"]').count(), "no live loss curve while training"
+    assert page.evaluate("window.__not_reloaded") is True
+    page.get_by_text("is ready and selected for writing").first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    wait_for_app_idle(page)
+    assert_no_exception(page, "textgen training")
+    screenshot(page, "textgen-trained")
+    assert_clean_console(console_errors, "textgen training")
+
+
+def test_imageclf_trains_the_digits_cnn_live_then_reads_a_digit(page, app_url, console_errors, screenshot):
+    open_page(page, f"{app_url}/imageclf", "Image classifier")
+    page.get_by_role("button", name="Train the CNN", exact=True).click()
+    page.get_by_role("button", name="Stop", exact=True).wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    page.get_by_text("CNN test accuracy").first.wait_for(state="visible", timeout=COMPARE_TIMEOUT_MS)
+    wait_for_app_idle(page)
+    accuracy = metric_value(page, "CNN test accuracy")
+    assert accuracy.endswith("%") and float(accuracy.rstrip("%")) > 90, accuracy
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2, "no curves or confusion matrix"
+    assert_no_exception(page, "imageclf after training")
+    screenshot(page, "imageclf")
+    assert_clean_console(console_errors, "imageclf")
