@@ -35,6 +35,7 @@ from engines.core.card import ModelCard
 from engines.core.errors import InputError, SourceError
 from engines.core.hashing import sha256_file
 from engines.core.progress import Progress, null_progress
+from engines.core.validation import check_ranges, check_switch, check_time_budget
 
 DATASET = "scikit-learn digits (UCI optical recognition of handwritten digits, 8x8)"
 CITATION = (
@@ -82,24 +83,9 @@ class DigitsConfig:
             ("Validation fraction", self.val_fraction, 0.0, 0.5),
             ("Seed", self.seed, 0, 2**31 - 1),
         ]
-        for name, value, low, high in checks:
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise InputError(f"{name} must be a number (got {value!r}).")
-            if name in WHOLE_NUMBER_SETTINGS and value != int(value):
-                raise InputError(f"{name} must be a whole number (got {value:g}).")
-            if not low <= value <= high:
-                raise InputError(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
-        if not isinstance(self.augment, bool):
-            raise InputError(f"Augmentation must be on or off (True or False), not {self.augment!r}.")
-        if self.max_seconds is not None and not (
-            isinstance(self.max_seconds, (int, float))
-            and not isinstance(self.max_seconds, bool)
-            and math.isfinite(self.max_seconds)
-            and 0 < self.max_seconds <= 86_400
-        ):
-            raise InputError(
-                f"The time budget must be a positive number of seconds, at most 24 hours (got {self.max_seconds!r})."
-            )
+        check_ranges(checks, WHOLE_NUMBER_SETTINGS)
+        check_switch("Augmentation", self.augment)
+        check_time_budget(self.max_seconds)
         return replace(self, **{name: int(getattr(self, name)) for name in WHOLE_NUMBER_FIELDS})
 
 

@@ -61,6 +61,7 @@ from engines.core.errors import InputError, SourceError
 from engines.core.model_sources import ModelSpec, ResolvedModel, resolve_model
 from engines.core.progress import Progress, null_progress, scaled
 from engines.core.settings import hub_allowed, model_dir
+from engines.core.validation import check_ranges, check_switch, check_time_budget
 from engines.imageclf import zipdata
 from engines.imageclf.images import IMAGENET_MEAN, IMAGENET_STD, Preprocess, to_batch
 
@@ -544,24 +545,9 @@ class CustomConfig:
             ("CNN width", self.cnn_width, 4, 128),
             ("Seed", self.seed, 0, 2**31 - 1),
         ]
-        for name, value, low, high in checks:
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise InputError(f"{name} must be a number (got {value!r}).")
-            if name in WHOLE_NUMBER_SETTINGS and value != int(value):
-                raise InputError(f"{name} must be a whole number (got {value:g}).")
-            if not low <= value <= high:
-                raise InputError(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
-        if not isinstance(self.augment, bool):
-            raise InputError(f"Augmentation must be on or off (True or False), not {self.augment!r}.")
-        if self.max_seconds is not None and not (
-            isinstance(self.max_seconds, (int, float))
-            and not isinstance(self.max_seconds, bool)
-            and math.isfinite(self.max_seconds)
-            and 0 < self.max_seconds <= 86_400
-        ):
-            raise InputError(
-                f"The time budget must be a positive number of seconds, at most 24 hours (got {self.max_seconds!r})."
-            )
+        check_ranges(checks, WHOLE_NUMBER_SETTINGS)
+        check_switch("Augmentation", self.augment)
+        check_time_budget(self.max_seconds)
         return replace(self, **{name: int(getattr(self, name)) for name in WHOLE_NUMBER_FIELDS})
 
 

@@ -24,6 +24,7 @@ from torch import nn
 from engines.core.errors import InputError
 from engines.core.hashing import sha256_bytes
 from engines.core.progress import Progress, null_progress
+from engines.core.validation import check_ranges, check_time_budget
 from engines.textgen.model import LanguageModel, LSTMConfig, LSTMLanguageModel
 from engines.textgen.vocab import Level, Vocabulary
 
@@ -95,17 +96,8 @@ class TrainConfig:
             ("Vocabulary size", self.max_vocab, 10, 200_000),
             ("Minimum word count", self.min_count, 1, 1000),
         ]
-        for name, value, low, high in checks:
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise InputError(f"{name} must be a number.")
-            if name in WHOLE_NUMBER_SETTINGS and value != int(value):
-                raise InputError(f"{name} must be a whole number (got {value:g}).")
-            if not low <= value <= high:
-                raise InputError(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
-        if self.max_seconds is not None and not (
-            isinstance(self.max_seconds, (int, float)) and 0 < self.max_seconds <= 86_400
-        ):
-            raise InputError("The time budget must be between 1 second and 24 hours.")
+        check_ranges(checks, WHOLE_NUMBER_SETTINGS)
+        check_time_budget(self.max_seconds)
         params = 4 * self.hidden_size * (
             self.embed_dim + self.hidden_size
         ) + 4 * self.hidden_size * 2 * self.hidden_size * (self.num_layers - 1)
