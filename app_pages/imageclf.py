@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import threading
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -23,7 +22,8 @@ import plotly.express as px
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from app_pages import ui
+from app_pages import jobs, ui
+from app_pages.jobs import TrainingJob
 from engines.core.errors import InputError, SourceError
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.imageclf import digits as dg
@@ -114,36 +114,6 @@ def pretrained_classifier(settings_key: tuple) -> tuple[Any, str]:
         return None, f"Loading the pretrained classifier failed: {type(exc).__name__}: {exc}"
 
 
-class TrainingJob:
-    """Runs one training in a background thread; the page polls it (no st.* calls in the thread)."""
-
-    def __init__(self, name: str, work: Callable[[TrainingJob], Any], context: Any = None) -> None:
-        self.name, self.context = name, context
-        self.fraction, self.message = 0.0, "Starting"
-        self.curve: list[dict[str, Any]] = []
-        self.result: Any = None
-        self.error: str | None = None
-        self.stop = threading.Event()
-        self.done = threading.Event()
-        self.harvested = False
-        # Not a daemon: torch must not be torn down mid-step at interpreter exit (that aborts the process).
-        self.thread = threading.Thread(target=self._run, args=(work,), daemon=False, name=f"imageclf-{name}")
-        self.thread.start()
-
-    def report(self, fraction: float, message: str) -> None:
-        self.fraction, self.message = fraction, message
-
-    def _run(self, work: Callable[[TrainingJob], Any]) -> None:
-        try:
-            self.result = work(self)
-        except (InputError, SourceError) as exc:
-            self.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 (shown on the page instead of killing the thread silently)
-            self.error = f"Training failed: {type(exc).__name__}: {exc}"
-        finally:
-            self.done.set()
-
-
 @dataclass
 class LoadedDataset:
     """A dataset of class folders unpacked into a temporary folder that lives as long as this object."""
@@ -178,18 +148,14 @@ def start_digits(config: dg.DigitsConfig) -> TrainingJob:
 def harvest_jobs() -> None:
     """Move finished trainings into the session (and a default-settings digits network into the shared shelf)."""
     job: TrainingJob | None = st.session_state.get(DIGITS_JOB)
-    if job is not None and job.done.is_set() and not job.harvested:
-        job.harvested = True
-        if job.result is not None:
-            st.session_state[DIGITS_RESULT] = job.result
-            st.session_state.pop(OPTIMISED_KEY, None)
-            if job.context == PAGE_DIGITS and job.result.stopped_by == "all epochs":
-                finished_digits()[PAGE_DIGITS] = job.result
+    if job is not None and job.harvest():
+        st.session_state[DIGITS_RESULT] = job.result
+        st.session_state.pop(OPTIMISED_KEY, None)
+        if job.context == PAGE_DIGITS and job.result.stopped_by == "all epochs":
+            finished_digits()[PAGE_DIGITS] = job.result
     job = st.session_state.get(CUSTOM_JOB)
-    if job is not None and job.done.is_set() and not job.harvested:
-        job.harvested = True
-        if job.result is not None:
-            st.session_state[CUSTOM_RESULT] = CustomTrained(job.result, job.context)
+    if job is not None and job.harvest():
+        st.session_state[CUSTOM_RESULT] = CustomTrained(job.result, job.context)
 
 
 def running(key: str) -> TrainingJob | None:
@@ -479,14 +445,6 @@ def digits_config() -> dg.DigitsConfig:
     )
 
 
-@st.fragment(run_every=2.0)
-def sidebar_progress(job: TrainingJob, where: str) -> None:
-    """While another tab is open: the training's progress, and a full rerun when it is done."""
-    if job.done.is_set():
-        st.rerun(scope="app")
-    st.progress(min(max(job.fraction, 0.0), 1.0), text=f"⏳ Training {job.name} (see **{where}**)")
-
-
 keep_widget_state()
 harvest_jobs()
 settings = ui.settings_key()
@@ -494,32 +452,19 @@ with st.sidebar:
     for job_key, where in ((DIGITS_JOB, DIGITS_TAB), (CUSTOM_JOB, CUSTOM_TAB)):
         active = running(job_key)
         if active is not None and st.session_state.get(TAB_KEY) != where:
-            sidebar_progress(active, where)
+            jobs.sidebar_progress(active, f"⏳ Training {active.name} (see **{where}**)")
 
 
 # ------------------------------------------------------------------ ✏️ digits
 def render_live(job: TrainingJob, other: str, stop_key: str, curve_key: str) -> None:
     """Progress, live curve and the Stop button of a running training (polled once a second)."""
-
-    @st.fragment(run_every=1.0)
-    def live() -> None:
-        if job.done.is_set():
-            st.rerun(scope="app")
-        st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
-        st.button(
-            "Stop",
-            key=stop_key,
-            on_click=job.stop.set,
-            disabled=job.stop.is_set(),
-            help="Ends training after the current epoch and keeps the weights so far.",
-        )
-        curve = list(job.curve)
-        if curve:
-            curves(curve, other, curve_key)
-        else:
-            st.caption("The curve appears after the first epoch…")
-
-    live()
+    jobs.live_panel(
+        job,
+        stop_key=stop_key,
+        stop_help="Ends training after the current epoch and keeps the weights so far.",
+        draw_curve=lambda curve: curves(curve, other, curve_key),
+        waiting="The curve appears after the first epoch…",
+    )
 
 
 def digits_settings() -> None:
@@ -1004,20 +949,11 @@ def render_custom() -> None:
 
 
 def render_custom_live(job: TrainingJob) -> None:
-    @st.fragment(run_every=1.0)
-    def live() -> None:
-        if job.done.is_set():
-            st.rerun(scope="app")
-        st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
-        st.button(
-            "Stop",
-            key="ic_stop_custom",
-            on_click=job.stop.set,
-            disabled=job.stop.is_set(),
-            help="Ends training after the current epoch and keeps the weights so far.",
-        )
-
-    live()
+    jobs.live_panel(
+        job,
+        stop_key="ic_stop_custom",
+        stop_help="Ends training after the current epoch and keeps the weights so far.",
+    )
 
 
 def render_custom_result(trained: CustomTrained) -> None:

@@ -2,7 +2,6 @@
 
 import html
 import math
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -12,7 +11,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages import ui
+from app_pages import jobs, ui
+from app_pages.jobs import TrainingJob
 from engines import textgen as tg
 from engines.core.errors import InputError, SourceError
 from engines.core.settings import hub_allowed
@@ -143,57 +143,27 @@ class Trained:
         return f"Your {level} LSTM trained on {self.corpus.name}"
 
 
-class TrainingJob:
-    """Trains one model in a background thread; the page polls it (no st.* calls in the thread)."""
+def start_training(corpus: Any, config: tg.TrainConfig) -> TrainingJob:
+    """Train an LSTM on ``corpus`` in the background; its curve grows at every evaluation."""
 
-    def __init__(self, corpus: Any, config: tg.TrainConfig) -> None:
-        self.corpus, self.config = corpus, config
-        self.fraction, self.message = 0.0, "Starting"
-        self.curve: list[dict[str, float]] = []
-        self.model: tg.LanguageModel | None = None
-        self.error: str | None = None
-        self.stop = threading.Event()
-        self.done = threading.Event()
-        self.harvested = False
-        # Not a daemon: torch must not be torn down mid-step at interpreter exit (that aborts the process).
-        self.thread = threading.Thread(target=self._run, daemon=False, name="textgen-training")
-        self.thread.start()
+    def work(job: TrainingJob) -> tg.LanguageModel:
+        def on_eval(point: tg.Evaluation) -> None:
+            job.curve.append({"step": point.step, "train_loss": point.train_loss, "val_loss": point.val_loss})
 
-    def _report(self, fraction: float, message: str) -> None:
-        self.fraction, self.message = fraction, message
+        return tg.train(corpus.text, config, data_name=corpus.name, progress=job.report, on_eval=on_eval, stop=job.stop)
 
-    def _on_eval(self, point: tg.Evaluation) -> None:
-        self.curve.append({"step": point.step, "train_loss": point.train_loss, "val_loss": point.val_loss})
-
-    def _run(self) -> None:
-        try:
-            self.model = tg.train(
-                self.corpus.text,
-                self.config,
-                data_name=self.corpus.name,
-                progress=self._report,
-                on_eval=self._on_eval,
-                stop=self.stop,
-            )
-        except InputError as exc:
-            self.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 (shown on the page instead of killing the thread silently)
-            self.error = f"Training failed: {type(exc).__name__}: {exc}"
-        finally:
-            self.done.set()
+    return TrainingJob("your model", work, (corpus, config))
 
 
 def harvest_job() -> None:
     """Move a finished training into the session's models and select it for writing."""
     job: TrainingJob | None = st.session_state.get(JOB_KEY)
-    if job is None or not job.done.is_set() or job.harvested:
+    if job is None or not job.harvest():
         return
-    job.harvested = True
-    if job.model is not None:
-        st.session_state[TRAINED_KEY] = Trained(job.model, job.corpus, job.config)
-        st.session_state[MODEL_KEY] = TRAINED
-        st.session_state.pop(OUTPUT_KEY, None)
-        st.session_state.pop("tg_comparison", None)
+    st.session_state[TRAINED_KEY] = Trained(job.result, *job.context)
+    st.session_state[MODEL_KEY] = TRAINED
+    st.session_state.pop(OUTPUT_KEY, None)
+    st.session_state.pop("tg_comparison", None)
 
 
 def loss_chart(curve: list[dict[str, float]], title: str):
@@ -252,14 +222,6 @@ def keep_widget_state() -> None:
         st.session_state[key] = st.session_state.get(key, value)
 
 
-@st.fragment(run_every=2.0)
-def sidebar_progress(job: TrainingJob) -> None:
-    """While another tab is open: the training's progress, and a full rerun when it is done (to select it)."""
-    if job.done.is_set():
-        st.rerun(scope="app")
-    st.progress(min(max(job.fraction, 0.0), 1.0), text="⏳ Training your model (see **Train your own**)")
-
-
 # ------------------------------------------------------------------ which model writes
 keep_widget_state()
 harvest_job()
@@ -289,7 +251,7 @@ with st.sidebar:
     choice = st.selectbox("Writes with", list(titles), format_func=titles.get, key=MODEL_KEY) if titles else None
     job: TrainingJob | None = st.session_state.get(JOB_KEY)
     if job is not None and not job.done.is_set() and st.session_state.get(TAB_KEY) != TRAIN_TAB:
-        sidebar_progress(job)
+        jobs.sidebar_progress(job, "⏳ Training your model (see **Train your own**)")
 
 if shipped is None:
     st.error(
@@ -571,31 +533,21 @@ def hyperparameters(level: tg.Level) -> tg.TrainConfig:
 
 def render_job(job: TrainingJob) -> None:
     """Progress, live loss curve and the Stop button of a running training (polled once a second)."""
-
-    @st.fragment(run_every=1.0)
-    def live() -> None:
-        if job.done.is_set():
-            st.rerun(scope="app")
-        st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
-        st.button(
-            "Stop",
-            key="tg_stop",
-            on_click=job.stop.set,
-            disabled=job.stop.is_set(),
-            help="Ends training after the current step and keeps the best weights so far.",
-        )
-        curve = list(job.curve)
-        if curve:
-            st.plotly_chart(loss_chart(curve, "Loss while it trains"), width="stretch", key="tg_live_curve")
-        else:
-            st.caption("Measuring the loss before training…")
-
+    corpus = job.context[0]
     st.info(
-        f"**Training on {job.corpus.name}** ({job.corpus.characters:,} characters). You can keep writing with "
+        f"**Training on {corpus.name}** ({corpus.characters:,} characters). You can keep writing with "
         "the other models meanwhile; the new one is selected when it is ready.",
         icon="⏳",
     )
-    live()
+    jobs.live_panel(
+        job,
+        stop_key="tg_stop",
+        stop_help="Ends training after the current step and keeps the best weights so far.",
+        draw_curve=lambda curve: st.plotly_chart(
+            loss_chart(curve, "Loss while it trains"), width="stretch", key="tg_live_curve"
+        ),
+        waiting="Measuring the loss before training…",
+    )
 
 
 def render_result(result: Trained) -> None:
@@ -652,7 +604,7 @@ def render_train() -> None:
         except InputError as exc:
             st.error(str(exc))
         else:
-            job = TrainingJob(corpus, config)
+            job = start_training(corpus, config)
             st.session_state[JOB_KEY] = job
             running = True
     if running:
