@@ -4,7 +4,8 @@ Dataset 1, ``tiny-shakespeare``, character level, nanoGPT's split (train ``text[
 validate on the rest). Rows:
 
 - ``lstm_2x512``: the shipped model (``assets/models/textgen/shakespeare-char``, float16 weights as
-  shipped), trained by ``python -m engines.textgen.build_default`` on the first 95% of the training part.
+  shipped), trained by ``python -m engines.textgen.build_default`` on the training part (its schedule
+  on the first 95%, then a short low-rate pass over all of it); the validation text is never seen.
   ``val_loss`` reads the validation text as 16 contiguous streams with the LSTM state carried (the usual
   way to evaluate a recurrent model: only 16 characters lack context); ``val_loss_ctx256`` resets the
   state every 256 characters, which is nanoGPT's block size, so every character sees at most 255 earlier
@@ -12,8 +13,8 @@ validate on the rest). Rows:
   ``sampling.generate`` on one thread (temperature 0.8, top-p 0.95); ``load_s`` reads and verifies the
   files. ``peer_ratio`` is the LSTM's generation speed over the n-gram's, measured in the same run.
 - ``kneser_ney_<n>gram``: interpolated Kneser-Ney on the same 66-token vocabulary, fitted on the same
-  training part; ``n`` is chosen from 2..8 by loss on the shipped model's early-stopping slice (the last
-  5% of the training part), never on the validation text.
+  training part; ``n`` is chosen from 2..8 by loss on the last 5% of the training part when fitted on
+  the first 95% (the shipped model's held-out slice), never on the validation text.
 
 Dataset 2, ``fables (bundled)``: the page's default training runs (character and word level) from
 scratch on the project's own text with two threads: seconds to train, validation loss before and after,

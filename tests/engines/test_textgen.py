@@ -168,6 +168,20 @@ def test_save_load_round_trip_gives_identical_logits(char_model, tmp_path):
     assert not loaded.net.training
 
 
+def test_one_token_steps_match_the_full_lstm(char_model):
+    """The written-out single-token step (used when generating) gives nn.LSTM's numbers, state carried."""
+    net = char_model.net.eval()
+    ids = torch.tensor([char_model.vocab.encode("the cat sat"), char_model.vocab.encode("on the mat.")])
+    with torch.no_grad():
+        full, (h_full, c_full) = net(ids, None)
+        state, stepped = None, []
+        for t in range(ids.shape[1]):
+            logits, state = net(ids[:, t : t + 1], state)
+            stepped.append(logits)
+    assert torch.allclose(torch.cat(stepped, 1), full, atol=1e-5)
+    assert torch.allclose(state[0], h_full, atol=1e-5) and torch.allclose(state[1], c_full, atol=1e-5)
+
+
 def test_half_precision_save_is_smaller_and_close(char_model, tmp_path):
     full = model_io.save(char_model, tmp_path / "full")
     half = model_io.save(char_model, tmp_path / "half", half=True)
