@@ -740,11 +740,7 @@ def render_photo() -> None:
             f"(`{spec.hub_id}`), then ResNet-50, EfficientNet-B0 or ViT. {why}",
             icon="ℹ️",
         )
-        st.markdown(
-            "To enable it: put a saved model (`config.json`, weights and `preprocessor_config.json`) in "
-            f"`$GALLERY_MODEL_DIR/{spec.name}`, or allow downloads (unset `GALLERY_OFFLINE` and `HF_HUB_OFFLINE`). "
-            "Meanwhile, every picture is **read as a handwritten digit** by the digits CNN."
-        )
+        st.markdown("Meanwhile, every picture is **read as a handwritten digit** by the digits CNN.")
     chosen = picture_input("ic_photo", photo_presets())
     if chosen is None:
         return

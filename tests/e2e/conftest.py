@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    "--use-fake-device-for-media-stream",  # a test-pattern camera and a beeping microphone, no real device
+    "--use-fake-ui-for-media-stream",  # and no permission prompt
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 SCREENSHOT_DIR = ROOT / "test-output" / "screenshots"
