@@ -54,6 +54,13 @@ SKIP_NOT_IMAGE = "files that are not images"
 SKIP_NO_CLASS = "images outside any class folder"
 SKIP_TOO_LARGE = f"images larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
 SKIP_UNREADABLE = "damaged or unreadable images"
+_ONE = {  # how each reason reads for a single file
+    SKIP_SYSTEM: "system or hidden file (__MACOSX, .DS_Store, Thumbs.db)",
+    SKIP_NOT_IMAGE: "file that is not an image",
+    SKIP_NO_CLASS: "image outside any class folder",
+    SKIP_TOO_LARGE: f"image larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB",
+    SKIP_UNREADABLE: "damaged or unreadable image",
+}
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,9 @@ class ImageFolderDataset:
         """One sentence on what was left out ("" when nothing was)."""
         if not self.skipped:
             return ""
-        parts = [f"{count} {reason}" for reason, count in self.skipped.items()]
+        parts = [
+            f"{count} {_ONE.get(reason, reason) if count == 1 else reason}" for reason, count in self.skipped.items()
+        ]
         return f"Skipped {self.n_skipped} file{'s' if self.n_skipped != 1 else ''}: {', '.join(parts)}."
 
     def split(

@@ -376,6 +376,10 @@ def test_good_zip_with_top_folder_and_junk(tmp_path, workdir):
     assert dataset.skipped == {zipdata.SKIP_SYSTEM: 3, zipdata.SKIP_NOT_IMAGE: 1, zipdata.SKIP_UNREADABLE: 1}
     assert dataset.skipped_examples[zipdata.SKIP_UNREADABLE] == ("pets/dogs/broken.png",)
     assert "Skipped 5 files" in dataset.skipped_summary()
+    one = zipdata.ImageFolderDataset(
+        dataset.root, dataset.class_names, dataset.items, {zipdata.SKIP_NOT_IMAGE: 1}, {}, dataset.source
+    )
+    assert one.skipped_summary() == "Skipped 1 file: 1 file that is not an image."
     # everything written lies inside workdir, under generated names; nothing appeared anywhere else
     assert _outside(tmp_path, workdir) == before
     written = {p for p in workdir.rglob("*") if p.is_file()}
