@@ -1,0 +1,142 @@
+"""A simple IoU tracker (stable ids across frames) and a pacer that holds the frame rate.
+
+No heavy imports: the frame callback of the live page calls these on every frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engines.core.errors import InputError
+from engines.detect.detectors import Detection
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes; 0 when either is empty."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class Track:
+    """One object followed across frames."""
+
+    id: int
+    detection: Detection
+    hits: int = 1  # frames in which it was detected
+    missed: int = 0  # frames since it was last detected
+
+
+@dataclass
+class IoUTracker:
+    """Greedy IoU matching of each frame's detections to the live tracks of the same label.
+
+    A detection that overlaps no track by ``min_iou`` starts a new track with the next id; a track
+    unmatched for more than ``max_missed`` frames is dropped. ``seen`` counts every id ever given, per label.
+    """
+
+    min_iou: float = 0.3  # overlap needed to be the same object as in the previous frame
+    max_missed: int = 10  # frames an object may vanish (a missed detection, an occlusion) and keep its id
+    tracks: list[Track] = field(default_factory=list)
+    next_id: int = 1
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.min_iou <= 1.0:
+            raise InputError(f"The tracker's overlap must be between 0 and 1 (got {self.min_iou!r}).")
+        if not isinstance(self.max_missed, int) or self.max_missed < 0:
+            raise InputError(f"Frames an object may be missed must be 0 or more (got {self.max_missed!r}).")
+
+    def update(self, detections: list[Detection]) -> list[Track]:
+        """Match this frame's detections; returns the tracks seen in this frame (new ones included)."""
+        pairs = sorted(
+            (
+                (iou(track.detection.box, det.box), t, d)
+                for t, track in enumerate(self.tracks)
+                for d, det in enumerate(detections)
+                if track.detection.label == det.label
+            ),
+            reverse=True,
+        )
+        used_tracks: set[int] = set()
+        used_dets: set[int] = set()
+        current: list[Track] = []
+        for overlap, t, d in pairs:
+            if overlap < self.min_iou:
+                break
+            if t in used_tracks or d in used_dets:
+                continue
+            track = self.tracks[t]
+            track.detection, track.hits, track.missed = detections[d], track.hits + 1, 0
+            used_tracks.add(t)
+            used_dets.add(d)
+            current.append(track)
+        for t, track in enumerate(self.tracks):
+            if t not in used_tracks:
+                track.missed += 1
+        self.tracks = [track for track in self.tracks if track.missed <= self.max_missed]
+        for d, det in enumerate(detections):
+            if d in used_dets:
+                continue
+            track = Track(self.next_id, det)
+            self.next_id += 1
+            self.seen[det.label] = self.seen.get(det.label, 0) + 1
+            self.tracks.append(track)
+            current.append(track)
+        return sorted(current, key=lambda track: track.id)
+
+
+@dataclass
+class Pacer:
+    """Holds a target frame rate by shrinking the frame the detector sees, then by skipping frames.
+
+    Call ``plan()`` before a frame (the scale to run the detector at, or None to reuse the last
+    result) and ``done(seconds)`` after running it. The detector's time is smoothed (an exponential
+    moving average); when it exceeds the frame budget the scale drops by a step (down to
+    ``min_scale``), and at the minimum scale frames are skipped so the video itself keeps its rate.
+    When there is room, the scale grows back.
+    """
+
+    target_fps: float = 15.0  # frames per second the video should keep
+    min_scale: float = 0.35  # never shrink the detector's input below this fraction of the frame's side
+    step: float = 0.85  # scale multiplier per adjustment
+    smoothing: float = 0.3  # weight of the newest time in the moving average
+    scale: float = 1.0
+    average: float | None = None
+    _skip_every: int = 1
+    _count: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.target_fps <= 120.0:
+            raise InputError(f"The target frame rate must be between 1 and 120 (got {self.target_fps!r}).")
+
+    @property
+    def budget(self) -> float:
+        """Seconds per frame at the target rate."""
+        return 1.0 / self.target_fps
+
+    def plan(self) -> float | None:
+        """The scale for this frame's detection, or None to skip detection on this frame."""
+        self._count += 1
+        if self._skip_every > 1 and self._count % self._skip_every:
+            return None
+        return self.scale
+
+    def done(self, seconds: float) -> None:
+        """Record how long the detector took and adjust the scale or the skipping."""
+        self.average = (
+            seconds if self.average is None else (1 - self.smoothing) * self.average + self.smoothing * seconds
+        )
+        if self.average > self.budget:
+            if self.scale > self.min_scale:
+                self.scale = max(self.min_scale, self.scale * self.step)
+            else:
+                self._skip_every = min(8, self._skip_every + 1)
+        elif self.average < 0.6 * self.budget:
+            if self._skip_every > 1:
+                self._skip_every -= 1
+            else:
+                self.scale = min(1.0, self.scale / self.step)
