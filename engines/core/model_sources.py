@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from engines.core.progress import Progress, null_progress
+from engines.core.errors import InputError, SourceError
+from engines.core.progress import Progress, null_progress, scaled
 from engines.core.settings import hub_allowed, model_dir
 
 log = logging.getLogger(__name__)
@@ -147,3 +149,64 @@ def resolve_model(spec: ModelSpec, progress: Progress = null_progress) -> Resolv
                 return ResolvedModel(spec, "downloaded from the hub", fetched, tuple(notes))
     progress(1.0, f"Using {spec.offline}")
     return ResolvedModel(spec, "offline model", None, tuple(notes))
+
+
+Loaded = TypeVar("Loaded")
+
+
+def where_looked(specs: Sequence[ModelSpec], what: str, failures: Sequence[str] = ()) -> str:
+    """Why none of ``specs`` is available, and what to do about it (for a SourceError and the page)."""
+    root = model_dir()
+    names = ", ".join(spec.name for spec in specs)
+    local = (
+        f"GALLERY_MODEL_DIR ({root}) has no folder {names}"
+        if root is not None
+        else "GALLERY_MODEL_DIR is not set (or is not a folder)"
+    )
+    hub = (
+        "downloads are off (GALLERY_OFFLINE or HF_HUB_OFFLINE)" if not hub_allowed() else "the hub could not be reached"
+    )
+    extra = f" Found but not loadable: {' '.join(failures)}" if failures else ""
+    return (
+        f"No {what} is available here: {local}, none is in the Hugging Face cache, "
+        f"and {hub}. To use one, save it (save_pretrained of the model and its image processor) into "
+        f"GALLERY_MODEL_DIR/{specs[0].name}, or allow downloads (unset GALLERY_OFFLINE and HF_HUB_OFFLINE) "
+        f"so {specs[0].hub_id} is fetched. Until then the gallery uses {specs[0].offline}.{extra}"
+    )
+
+
+def load_first(
+    specs: ModelSpec | Sequence[ModelSpec],
+    load: Callable[[ResolvedModel], Loaded],
+    what: str,
+    progress: Progress = null_progress,
+) -> Loaded:
+    """The first of ``specs`` that resolves (offline first) and that ``load`` can open.
+
+    Args:
+        specs: One model or several, tried in order.
+        load: Opens a resolved folder; raises SourceError when the folder does not hold such a model.
+        what: What is looked for, in words ("pretrained ImageNet classifier"), for the error message.
+        progress: A report per model tried; ends at 1.0.
+
+    Raises:
+        SourceError: when none can be found or loaded; the message says where it looked and what to do.
+    """
+    specs = (specs,) if isinstance(specs, ModelSpec) else tuple(specs)
+    if not specs:
+        raise InputError("Name at least one pretrained model to load.")
+    failures: list[str] = []
+    for i, spec in enumerate(specs):
+        resolved = resolve_model(spec, scaled(progress, i / len(specs), (i + 0.5) / len(specs)))
+        if resolved.is_offline or resolved.path is None:
+            continue
+        progress((i + 0.5) / len(specs), f"Loading {spec.title}")
+        try:
+            loaded = load(resolved)
+        except SourceError as exc:
+            failures.append(str(exc))
+            continue
+        progress(1.0, f"Using {spec.title} ({resolved.kind})")
+        return loaded
+    progress(1.0, f"No {what} found")
+    raise SourceError(where_looked(specs, what, failures))

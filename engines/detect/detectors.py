@@ -68,7 +68,8 @@ def check_frame(frame: object) -> np.ndarray:
     return np.ascontiguousarray(frame[:, :, :3])
 
 
-def _check_threshold(threshold: object) -> float:
+def check_threshold(threshold: object) -> float:
+    """The confidence threshold as a float in 0..1, or an InputError."""
     if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0.0 <= threshold <= 1.0:
         raise InputError(f"The confidence threshold must be between 0 and 1 (got {threshold!r}).")
     return float(threshold)
@@ -78,8 +79,8 @@ def _score(margin: float) -> float:
     return 1.0 / (1.0 + math.exp(-float(margin)))
 
 
-def _shrunk(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """The grey frame at most ``max_side`` pixels on its longer side, and the factor back to full size."""
+def shrink(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """The frame (grey or RGB) at most ``max_side`` pixels on its longer side, and the factor back to full size."""
     side = max(gray.shape[:2])
     if side <= max_side:
         return gray, 1.0
@@ -120,8 +121,8 @@ class HaarFaces:
 
     def detect(self, frame: np.ndarray, threshold: float = 0.5) -> list[Detection]:
         """The objects in ``frame`` scoring at least ``threshold``, best first."""
-        frame, threshold = check_frame(frame), _check_threshold(threshold)
-        gray, factor = _shrunk(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), self.max_side)
+        frame, threshold = check_frame(frame), check_threshold(threshold)
+        gray, factor = shrink(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), self.max_side)
         rects, _levels, weights = self.cascade.detectMultiScale3(
             gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(24, 24), outputRejectLevels=True
         )
@@ -141,8 +142,8 @@ class HogPeople:
 
     def detect(self, frame: np.ndarray, threshold: float = 0.5) -> list[Detection]:
         """The objects in ``frame`` scoring at least ``threshold``, best first."""
-        frame, threshold = check_frame(frame), _check_threshold(threshold)
-        gray, factor = _shrunk(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), self.max_side)
+        frame, threshold = check_frame(frame), check_threshold(threshold)
+        gray, factor = shrink(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), self.max_side)
         if min(gray.shape[:2]) < 128:  # the detection window is 64 x 128
             return []
         rects, weights = self.hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)

@@ -58,9 +58,8 @@ from torch import nn
 from engines.core.artifacts import library_versions
 from engines.core.card import ModelCard
 from engines.core.errors import InputError, SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, resolve_model
+from engines.core.model_sources import ModelSpec, ResolvedModel, load_first
 from engines.core.progress import Progress, null_progress, scaled
-from engines.core.settings import hub_allowed, model_dir
 from engines.core.validation import check_ranges, check_switch, check_time_budget
 from engines.imageclf import zipdata
 from engines.imageclf.images import IMAGENET_MEAN, IMAGENET_STD, Preprocess, to_batch
@@ -453,26 +452,6 @@ def _load_folder(resolved: ResolvedModel) -> PretrainedClassifier:
     return PretrainedClassifier(model, preprocess, labels, resolved, _short_name(model), tuple(notes), composed)
 
 
-def _where_looked(specs: Sequence[ModelSpec], failures: Sequence[str]) -> str:
-    root = model_dir()
-    names = ", ".join(spec.name for spec in specs)
-    local = (
-        f"GALLERY_MODEL_DIR ({root}) has no folder {names}"
-        if root is not None
-        else "GALLERY_MODEL_DIR is not set (or is not a folder)"
-    )
-    hub = (
-        "downloads are off (GALLERY_OFFLINE or HF_HUB_OFFLINE)" if not hub_allowed() else "the hub could not be reached"
-    )
-    extra = f" Found but not loadable: {' '.join(failures)}" if failures else ""
-    return (
-        f"No pretrained ImageNet classifier is available here: {local}, none is in the Hugging Face cache, "
-        f"and {hub}. To use one, save it (save_pretrained of the model and its image processor) into "
-        f"GALLERY_MODEL_DIR/{specs[0].name}, or allow downloads (unset GALLERY_OFFLINE and HF_HUB_OFFLINE) "
-        f"so {specs[0].hub_id} is fetched. Until then the gallery uses {specs[0].offline}.{extra}"
-    )
-
-
 def load_pretrained(
     specs: ModelSpec | Sequence[ModelSpec] = MODELS, progress: Progress = null_progress
 ) -> PretrainedClassifier:
@@ -485,24 +464,7 @@ def load_pretrained(
     Raises:
         SourceError: when none can be found or loaded; the message says where it looked and what to do.
     """
-    specs = (specs,) if isinstance(specs, ModelSpec) else tuple(specs)
-    if not specs:
-        raise InputError("Name at least one pretrained model to load.")
-    failures: list[str] = []
-    for i, spec in enumerate(specs):
-        resolved = resolve_model(spec, scaled(progress, i / len(specs), (i + 0.5) / len(specs)))
-        if resolved.is_offline or resolved.path is None:
-            continue
-        progress((i + 0.5) / len(specs), f"Loading {spec.title}")
-        try:
-            classifier = _load_folder(resolved)
-        except SourceError as exc:
-            failures.append(str(exc))
-            continue
-        progress(1.0, f"Using {spec.title} ({resolved.kind})")
-        return classifier
-    progress(1.0, "No pretrained classifier found")
-    raise SourceError(_where_looked(specs, failures))
+    return load_first(specs, _load_folder, "pretrained ImageNet classifier", progress)
 
 
 # --- teach it your own classes -------------------------------------------------------------------------------
