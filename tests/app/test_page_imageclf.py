@@ -277,7 +277,7 @@ def test_imageclf_example_dataset_trains_a_small_cnn_offline_and_classifies(page
     at.radio(key="ic_data_source").set_value("example").run()
     ok(at)
     assert any("48 images in 3 classes" in c for c in texts(at.caption)), texts(at.caption)
-    assert any("not images" in w for w in texts(at.warning)), texts(at.warning)  # the README in the ZIP
+    assert any("1 file that is not an image" in w for w in texts(at.warning)), texts(at.warning)  # the README
     assert any("small CNN trained from scratch" in c for c in texts(at.caption))
     at.number_input(key="ic_custom_epochs").set_value(3).run()
     at.button(key="ic_train_custom").click().run()
