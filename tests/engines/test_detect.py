@@ -165,3 +165,20 @@ def test_the_pacer_keeps_full_size_when_there_is_time():
 def test_bad_pacer_settings():
     with pytest.raises(InputError, match="frame rate"):
         Pacer(target_fps=0)
+
+
+def test_annotate_draws_boxes_captions_and_the_rate_on_a_copy():
+    from engines.detect.drawing import annotate, colour
+
+    frame = np.zeros((240, 320, 3), np.uint8)
+    tracker = IoUTracker()
+    tracks = tracker.update([Detection("person", 0.87, (100, 80, 160, 200))])
+    drawn = annotate(frame, tracks, fps=17.5)
+    assert not frame.any()  # the input is untouched
+    assert drawn.shape == frame.shape and drawn.dtype == np.uint8
+    assert tuple(drawn[140, 100]) == colour("person")  # the box's left edge, in the label's colour
+    assert drawn[5:30, 5:80].any()  # the FPS line
+    assert not drawn[120:180, 110:150].any()  # inside the box stays as it was
+    plain = annotate(frame, [Detection("face", 0.6, (10, 10, 50, 50))])
+    assert tuple(plain[30, 10]) == colour("face") and not plain[200:, 200:].any()
+    assert colour("person") == colour("person") and colour("person") != colour("face")
