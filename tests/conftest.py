@@ -42,3 +42,25 @@ def tiny_encoder_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("models")
     make_tiny_bert(root / MINILM.name)
     return root
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a test module: fast and deterministic on 2 shared cores (imports torch)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def no_hf_cache(monkeypatch):
+    """Whatever this machine's Hugging Face cache holds, the test sees none of it (nothing is fetched)."""
+    from engines.core import model_sources
+
+    def missing(spec, *, local_only):
+        raise FileNotFoundError(f"{spec.hub_id} is not cached (tests)")
+
+    monkeypatch.setattr(model_sources, "_hf_snapshot", missing)

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from engines.core import model_sources
 from engines.core.errors import InputError, SourceError
 from engines.detect import pretrained
 from engines.detect.tracking import IoUTracker
 from tests.tiny_detector import LABELS, make_tiny_yolos
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(autouse=True)
-def no_hf_cache(monkeypatch):
-    """Whatever this machine's Hugging Face cache holds, the tests see none of it."""
-
-    def missing(spec, *, local_only):
-        raise FileNotFoundError(f"{spec.hub_id} is not cached (tests)")
-
-    monkeypatch.setattr(model_sources, "_hf_snapshot", missing)
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "no_hf_cache")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from engines.core.errors import InputError, SourceError
 from engines.imageclf import digits as dg
@@ -17,12 +16,7 @@ from engines.imageclf import optimize as opt
 SMALL = dg.DigitsConfig(epochs=8, width=16)  # ~1 s on one thread, about 0.97 on the test half
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

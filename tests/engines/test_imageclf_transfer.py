@@ -24,7 +24,6 @@ import pytest
 import torch
 from PIL import Image
 
-from engines.core import model_sources
 from engines.core.card import ModelCard
 from engines.core.errors import InputError, SourceError
 from engines.imageclf import transfer as tr
@@ -40,22 +39,7 @@ FAST_HEAD = tr.CustomConfig(batch_size=8)
 FAST_CNN = tr.CustomConfig(cnn_size=32, cnn_epochs=12, cnn_width=8, batch_size=8, cnn_learning_rate=1e-2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(autouse=True)
-def no_hf_cache(monkeypatch):
-    """Whatever this machine's Hugging Face cache holds, the tests see none of it."""
-
-    def missing(spec, *, local_only):
-        raise FileNotFoundError(f"{spec.hub_id} is not cached (tests)")
-
-    monkeypatch.setattr(model_sources, "_hf_snapshot", missing)
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "no_hf_cache")
 
 
 @pytest.fixture(scope="module")

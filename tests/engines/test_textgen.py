@@ -48,13 +48,7 @@ TINY_WORD = dataclasses.replace(TINY, level=Level.WORD, seq_len=16, batch_size=8
 NO_FILTER = SamplingConfig(temperature=1.0, top_k=0, top_p=1.0, seed=0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One torch thread: fast and deterministic on 2 shared cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @dataclasses.dataclass
