@@ -1,0 +1,161 @@
+"""A video file through a detector: every frame annotated, objects tracked and counted, a WebM out.
+
+The upload is written to a temporary folder the caller owns (OpenCV reads videos from files only),
+read frame by frame (never all at once) and written back as VP8 WebM, which browsers play.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+
+from engines.core.errors import InputError
+from engines.core.progress import Progress, null_progress
+from engines.detect.detectors import Detector, check_threshold, shrink
+from engines.detect.drawing import annotate
+from engines.detect.tracking import IoUTracker
+
+MAX_VIDEO_BYTES = 200 * 1024 * 1024  # a bigger file is refused before anything is written
+MAX_FRAMES = 1800  # frames processed at most (a minute at 30 fps); the rest is left out, and the summary says so
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".webm", ".mkv")
+OUTPUT_NAME = "annotated.webm"
+
+
+@dataclass
+class VideoSummary:
+    """What the detector saw in a video, and where the annotated copy is."""
+
+    output: Path
+    frames: int  # frames processed
+    total_frames: int  # frames the file says it has (0 when it does not say)
+    fps: float  # the source's frame rate (also the output's)
+    size: tuple[int, int]  # width, height of the output
+    seconds: float  # processing time
+    objects: dict[str, int] = field(default_factory=dict)  # distinct tracked objects per label
+    timeline: list[dict[str, float]] = field(default_factory=list)  # per frame: time (s) and count per label
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def frames_per_second(self) -> float:
+        """Frames processed per second of work."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def annotate_video(
+    data: bytes,
+    filename: str,
+    detector: Detector,
+    *,
+    workdir: Path,
+    threshold: float = 0.5,
+    max_side: int = 960,
+    max_frames: int = MAX_FRAMES,
+    progress: Progress = null_progress,
+    stop: threading.Event | None = None,
+) -> VideoSummary:
+    """Detect, track and annotate every frame of an uploaded video.
+
+    Args:
+        data: The file's bytes.
+        filename: Its name (the extension decides whether it is tried).
+        detector: Any detector with ``detect(frame, threshold)``.
+        workdir: A temporary folder the caller owns and removes; the input and the output go there.
+        threshold: Confidence threshold, 0..1.
+        max_side: Frames are shrunk to this longer side before detection and in the output.
+        max_frames: Frames processed at most.
+        progress: Reports ``(fraction, message)``.
+        stop: When set, processing ends after the current frame (the output holds what was done).
+
+    Raises:
+        InputError: Empty, too large, not a video, corrupt, or without a single frame.
+    """
+    threshold = check_threshold(threshold)
+    suffix = Path(filename or "").suffix.lower()
+    if not data:
+        raise InputError(f"`{filename}` is empty: upload a video file ({', '.join(VIDEO_EXTENSIONS)}).")
+    if len(data) > MAX_VIDEO_BYTES:
+        raise InputError(
+            f"`{filename}` is {len(data) / 2**20:,.0f} MB; the limit is {MAX_VIDEO_BYTES // 2**20} MB. "
+            "Cut a shorter clip."
+        )
+    if suffix not in VIDEO_EXTENSIONS:
+        raise InputError(f"`{filename}` is not a video this page reads; use {', '.join(VIDEO_EXTENSIONS)}.")
+    source = Path(workdir) / f"input{suffix}"
+    source.write_bytes(data)
+    capture = cv2.VideoCapture(str(source))
+    try:
+        if not capture.isOpened():
+            raise InputError(f"`{filename}` could not be opened as a video: it may be damaged or in an unknown codec.")
+        total = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        fps = fps if 1.0 <= fps <= 120.0 else 25.0
+        ok, bgr = capture.read()
+        if not ok or bgr is None:
+            raise InputError(f"`{filename}` holds no readable frame: it may be empty or damaged.")
+        return _process(capture, bgr, detector, workdir, threshold, max_side, max_frames, fps, total, progress, stop)
+    finally:
+        capture.release()
+        source.unlink(missing_ok=True)
+
+
+def _process(capture, bgr, detector, workdir, threshold, max_side, max_frames, fps, total, progress, stop):
+    started = time.perf_counter()
+    tracker = IoUTracker(max_missed=max(2, round(fps / 2)))
+    writer = None
+    output = Path(workdir) / OUTPUT_NAME
+    timeline: list[dict[str, float]] = []
+    notes: list[str] = []
+    frames = 0
+    expected = min(total, max_frames) if total else max_frames
+    try:
+        while bgr is not None:
+            rgb, _factor = shrink(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
+            if writer is None:
+                size = (rgb.shape[1], rgb.shape[0])
+                writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*"VP80"), fps, size)
+                if not writer.isOpened():
+                    raise InputError(
+                        "This machine's OpenCV cannot write WebM video; the annotated copy is unavailable."
+                    )
+            tracks = tracker.update(detector.detect(rgb, threshold))
+            elapsed = time.perf_counter() - started
+            frames += 1
+            writer.write(
+                cv2.cvtColor(annotate(rgb, tracks, fps=frames / elapsed if elapsed > 0 else None), cv2.COLOR_RGB2BGR)
+            )
+            counts = Counter(track.detection.label for track in tracks)
+            timeline.append({"time": (frames - 1) / fps, **counts})
+            if frames % 10 == 0:
+                progress(min(0.99, frames / expected), f"Frame {frames:,}" + (f" of {expected:,}" if total else ""))
+            if stop is not None and stop.is_set():
+                notes.append(f"Stopped after {frames:,} frames.")
+                break
+            if frames >= max_frames:
+                if total > max_frames or capture.grab():
+                    notes.append(f"Only the first {max_frames:,} frames were processed.")
+                break
+            ok, bgr = capture.read()
+            if not ok:
+                bgr = None
+    finally:
+        if writer is not None:
+            writer.release()
+    if total and frames < min(total, max_frames) and not notes:
+        notes.append(f"The file says {total:,} frames but only {frames:,} could be read; it may be damaged at the end.")
+    progress(1.0, f"Processed {frames:,} frames")
+    return VideoSummary(
+        output=output,
+        frames=frames,
+        total_frames=total,
+        fps=fps,
+        size=size,
+        seconds=time.perf_counter() - started,
+        objects=dict(tracker.seen),
+        timeline=timeline,
+        notes=notes,
+    )
