@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engines.core import weights as weights_io
 from engines.core.artifacts import library_versions
 from engines.core.card import ModelCard
 from engines.core.errors import InputError, SourceError
@@ -45,7 +46,7 @@ CLASSES = tuple(str(d) for d in range(10))
 SIDE = 8  # pixels per side of one image
 MAX_PIXEL = 16.0  # the digits' pixel values run from 0 to this
 WEIGHTS = "model.safetensors"
-MANIFEST = "manifest.json"
+MANIFEST = weights_io.MANIFEST
 FORMAT = 1  # bump when the file layout changes
 ARCHITECTURE = "digits-cnn"
 
@@ -498,19 +499,8 @@ def load(folder: Path) -> DigitsModel:
         SourceError: Missing files, another format, a checksum mismatch or weights that do not fit.
     """
     folder = Path(folder)
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"No readable digits model in {folder}: {exc}") from exc
-    if manifest.get("format") != FORMAT or manifest.get("architecture") != ARCHITECTURE:
-        raise SourceError(f"{folder} holds a model of another format; retrain it with this version of the gallery.")
-    weights = folder / manifest["weights"]["file"]
-    try:
-        digest = sha256_file(weights)
-    except OSError as exc:
-        raise SourceError(f"The weights file {weights.name} is missing from {folder}.") from exc
-    if digest != manifest["weights"]["sha256"]:
-        raise SourceError(f"{weights.name} in {folder} does not match its manifest (corrupted or edited); retrain it.")
+    manifest = weights_io.read_manifest(folder, fmt=FORMAT, architecture=ARCHITECTURE, what="digits model")
+    weights = weights_io.verified_weights(folder, manifest)
     try:
         config = DigitsConfig(**manifest["config"]).validate()
     except (TypeError, InputError) as exc:

@@ -19,13 +19,14 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engines.core import weights as weights_io
 from engines.core.artifacts import library_versions
 from engines.core.errors import SourceError
 from engines.core.hashing import sha256_file
 from engines.textgen.vocab import Vocabulary
 
 WEIGHTS = "model.safetensors"
-MANIFEST = "manifest.json"
+MANIFEST = weights_io.MANIFEST
 FORMAT = 1  # bump when the file layout changes
 
 
@@ -157,13 +158,7 @@ def _json_default(value: Any) -> Any:
 
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a saved model (raises SourceError when missing or unreadable)."""
-    try:
-        manifest = json.loads((Path(folder) / MANIFEST).read_text())
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"No readable language model in {folder}: {exc}") from exc
-    if manifest.get("format") != FORMAT or manifest.get("architecture") != "lstm":
-        raise SourceError(f"{folder} holds a model of another format; retrain it with this version of the gallery.")
-    return manifest
+    return weights_io.read_manifest(folder, fmt=FORMAT, architecture="lstm", what="language model")
 
 
 def load(folder: Path) -> LanguageModel:
@@ -174,13 +169,7 @@ def load(folder: Path) -> LanguageModel:
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
-    weights = folder / manifest["weights"]["file"]
-    try:
-        digest = sha256_file(weights)
-    except OSError as exc:
-        raise SourceError(f"The weights file {weights.name} is missing from {folder}.") from exc
-    if digest != manifest["weights"]["sha256"]:
-        raise SourceError(f"{weights.name} in {folder} does not match its manifest (corrupted or edited); retrain it.")
+    weights = weights_io.verified_weights(folder, manifest)
     vocab = Vocabulary.from_json(manifest["vocabulary"])
     config = LSTMConfig(**manifest["config"])
     if config.vocab_size != len(vocab):
