@@ -43,10 +43,6 @@ class TrainingJob:
         self.harvested = True
         return self.result is not None
 
-    @property
-    def running(self) -> bool:
-        return not self.done.is_set()
-
     def _run(self, work: Callable[[TrainingJob], Any]) -> None:
         try:
             self.result = work(self)

@@ -55,9 +55,7 @@ class PretrainedDetector:
         """The objects in ``frame`` scoring at least ``threshold`` (only ``classes`` when given), best first."""
         frame, threshold = check_frame(frame), check_threshold(threshold)
         small, factor = shrink(frame, self.max_side)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # processors warn about optional backends (torchvision)
-            inputs = self.processor(images=small, return_tensors="pt")
+        inputs = self.processor(images=small, return_tensors="pt")
         with torch.inference_mode():
             outputs = self.model(**inputs)
         result = self.processor.post_process_object_detection(
