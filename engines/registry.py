@@ -120,6 +120,21 @@ DEMOS: tuple[Demo, ...] = (
         engine="engines.imageclf",
     ),
     Demo(
+        key="detect",
+        title="Live object detection",
+        icon="🎯",
+        section="Vision",
+        pitch="Turn on your webcam and watch people and faces get boxed, numbered and counted in real time over WebRTC, or annotate a photo or a video.",
+        techniques=(
+            "HOG + linear SVM, Haar cascades",
+            "COCO transformers (YOLOS, RT-DETR)",
+            "IoU tracking",
+            "adaptive frame pacing",
+        ),
+        page="app_pages/detect.py",
+        engine="engines.detect",
+    ),
+    Demo(
         key="churn",
         title="Customer churn predictor",
         icon="📉",

@@ -156,4 +156,26 @@ class HogPeople:
         return _boxes([rects[i] for i in keep], margins[keep], factor, "person", threshold, frame.shape)
 
 
-OFFLINE_DETECTORS = {"people": HogPeople, "faces": HaarFaces}
+class Combined:
+    """Several detectors on the same frame, their detections pooled (e.g. people and faces)."""
+
+    def __init__(self, *detectors: Detector) -> None:
+        if not detectors:
+            raise InputError("Combine at least one detector.")
+        self.detectors = detectors
+        self.name = " + ".join(d.name.split(" (")[0] for d in detectors) + " (OpenCV)"
+        self.labels = tuple(dict.fromkeys(label for d in detectors for label in d.labels))
+
+    def detect(self, frame: np.ndarray, threshold: float = 0.5) -> list[Detection]:
+        """The objects in ``frame`` scoring at least ``threshold``, best first."""
+        frame, threshold = check_frame(frame), check_threshold(threshold)
+        found = [d for detector in self.detectors for d in detector.detect(frame, threshold)]
+        return sorted(found, key=lambda d: d.score, reverse=True)
+
+
+def people_and_faces() -> Combined:
+    """HOG people and Haar faces together: standing people across the room, faces close to the camera."""
+    return Combined(HogPeople(), HaarFaces())
+
+
+OFFLINE_DETECTORS = {"people": HogPeople, "faces": HaarFaces, "people+faces": people_and_faces}

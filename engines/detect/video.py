@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress
-from engines.detect.detectors import Detector, check_threshold, shrink
+from engines.detect.detectors import Detector, check_frame, check_threshold, shrink
 from engines.detect.drawing import annotate
 from engines.detect.tracking import IoUTracker
 
@@ -159,3 +160,42 @@ def _process(capture, bgr, detector, workdir, threshold, max_side, max_frames, f
         timeline=timeline,
         notes=notes,
     )
+
+
+def pan_frames(image, size: tuple[int, int] = (640, 480), frames: int = 60, zoom: float = 1.25):
+    """Frames of a slow pan and zoom across a photo (a camera moving past a still scene), as RGB arrays.
+
+    The sample clip of the page and the fake camera of the browser test are made this way: objects move
+    between frames, so the tracker has something to follow.
+    """
+    if frames < 1:
+        raise InputError(f"A clip needs at least one frame (got {frames}).")
+    width, height = size
+    rgb = check_frame(image)
+    fit = max(width * zoom / rgb.shape[1], height * zoom / rgb.shape[0])
+    big = cv2.resize(rgb, (max(width, round(rgb.shape[1] * fit)), max(height, round(rgb.shape[0] * fit))))
+    span_x, span_y = big.shape[1] - width, big.shape[0] - height
+    for i in range(frames):
+        t = i / max(1, frames - 1)
+        x, y = round(span_x * t), round(span_y * (0.5 + 0.5 * (t - 0.5)))
+        yield np.ascontiguousarray(big[y : y + height, x : x + width])
+
+
+def write_webm(frames, path: Path, fps: float = 15.0) -> Path:
+    """RGB frames written as a VP8 WebM at ``path`` (what browsers play)."""
+    writer = None
+    try:
+        for frame in frames:
+            if writer is None:
+                writer = cv2.VideoWriter(
+                    str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, (frame.shape[1], frame.shape[0])
+                )
+                if not writer.isOpened():
+                    raise InputError("This machine's OpenCV cannot write WebM video.")
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    finally:
+        if writer is not None:
+            writer.release()
+    if writer is None:
+        raise InputError("No frames to write.")
+    return Path(path)

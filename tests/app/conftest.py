@@ -14,3 +14,18 @@ def offline_env(tmp_path_factory, monkeypatch, tiny_encoder_dir):
     # Pages that fine-tune or embed with MiniLM get a tiny random one: seconds, not minutes. The real
     # weights are exercised by the engine tests and by the browser tests (whose server has no model dir).
     monkeypatch.setenv("GALLERY_MODEL_DIR", str(tiny_encoder_dir))
+
+
+@pytest.fixture(autouse=True)
+def no_webrtc_component(monkeypatch):
+    """streamlit-webrtc's component cannot run under AppTest (it needs a live server): every page test gets a
+    stand-in that draws nothing and never plays. Pages with a camera or microphone test their callbacks by
+    replacing ``app_pages.webrtc.stream`` with a fake of their own; the browser suite runs the real one."""
+    import types
+
+    from app_pages import webrtc
+
+    def stand_in(key, **kwargs):
+        return types.SimpleNamespace(state=types.SimpleNamespace(playing=False))
+
+    monkeypatch.setattr(webrtc, "stream", stand_in)

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from engines.registry import DEMOS
 from tests.app.helpers import APP, open_page, texts
 
-HEAVY = ("torch", "transformers", "prophet", "cv2", "pocketsphinx")
+HEAVY = ("torch", "transformers", "prophet", "cv2", "pocketsphinx", "streamlit_webrtc", "aiortc", "av")
 
 
 @pytest.mark.parametrize("demo", DEMOS, ids=[d.key for d in DEMOS])
