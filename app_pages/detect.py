@@ -475,7 +475,9 @@ ABOUT = """
 frame budget (1/15 s) the detector looks at a smaller copy of the frame (down to 35% of its side), and
 when that is not enough it searches every second or third frame and reuses the last boxes in between.
 **Tracking.** Each detection is matched to the previous frame's boxes of the same label by overlap
-(IoU of at least 0.3); an object keeps its number while it is missed for up to 10 frames.
+(IoU of at least 0.3), then what is left by distance (a centre within one box size, a similar size: an
+object that moved between two searched frames); an object keeps its number while it is missed for up to
+10 searched frames, and stays on screen for 3.
 
 **Limitations.** HOG misses people who sit, crouch or are cut off by the frame's edge, and mistakes
 upright things (poles, coats) for people now and then. The Haar cascade misses faces in profile or

@@ -20,6 +20,16 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _jump(a: Detection, b: Detection) -> float:
+    """Distance between the boxes' centres in units of ``a``'s size; infinite when the sizes differ over 2x."""
+    area_a, area_b = a.area, b.area
+    if area_a <= 0 or area_b <= 0 or not 0.5 <= area_b / area_a <= 2.0:
+        return float("inf")
+    ax, ay = (a.box[0] + a.box[2]) / 2, (a.box[1] + a.box[3]) / 2
+    bx, by = (b.box[0] + b.box[2]) / 2, (b.box[1] + b.box[3]) / 2
+    return ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 / area_a**0.5
+
+
 @dataclass
 class Track:
     """One object followed across frames."""
@@ -34,12 +44,16 @@ class Track:
 class IoUTracker:
     """Greedy IoU matching of each frame's detections to the live tracks of the same label.
 
-    A detection that overlaps no track by ``min_iou`` starts a new track with the next id; a track
-    unmatched for more than ``max_missed`` frames is dropped. ``seen`` counts every id ever given, per label.
+    What is left unmatched gets a second, greedy pass by distance: a detection whose centre lies within
+    ``max_jump`` box sizes of a leftover track's centre, with an area between half and twice the track's,
+    continues that track (an object that moved fast, or between frames the live video did not search).
+    A detection matched by neither starts a new track with the next id; a track unmatched for more than
+    ``max_missed`` frames is dropped. ``seen`` counts every id ever given, per label.
     """
 
     min_iou: float = 0.3  # overlap needed to be the same object as in the previous frame
     max_missed: int = 10  # frames an object may vanish (a missed detection, an occlusion) and keep its id
+    max_jump: float = 1.0  # second pass: centres this close (in box sizes) and a similar size are the same object
     tracks: list[Track] = field(default_factory=list)
     next_id: int = 1
     seen: dict[str, int] = field(default_factory=dict)
@@ -47,6 +61,8 @@ class IoUTracker:
     def __post_init__(self) -> None:
         if not 0.0 < self.min_iou <= 1.0:
             raise InputError(f"The tracker's overlap must be between 0 and 1 (got {self.min_iou!r}).")
+        if not self.max_jump >= 0.0:
+            raise InputError(f"The tracker's largest jump must be 0 or more box sizes (got {self.max_jump!r}).")
         if not isinstance(self.max_missed, int) or self.max_missed < 0:
             raise InputError(f"Frames an object may be missed must be 0 or more (got {self.max_missed!r}).")
 
@@ -66,6 +82,24 @@ class IoUTracker:
         current: list[Track] = []
         for overlap, t, d in pairs:
             if overlap < self.min_iou:
+                break
+            if t in used_tracks or d in used_dets:
+                continue
+            track = self.tracks[t]
+            track.detection, track.hits, track.missed = detections[d], track.hits + 1, 0
+            used_tracks.add(t)
+            used_dets.add(d)
+            current.append(track)
+        jumps = sorted(
+            (
+                (_jump(track.detection, det), t, d)
+                for t, track in enumerate(self.tracks)
+                for d, det in enumerate(detections)
+                if t not in used_tracks and d not in used_dets and track.detection.label == det.label
+            ),
+        )
+        for distance, t, d in jumps:
+            if distance > self.max_jump:
                 break
             if t in used_tracks or d in used_dets:
                 continue

@@ -128,6 +128,28 @@ def test_the_tracker_survives_short_gaps_and_forgets_long_ones():
     assert [t.id for t in tracker.update([person(4)])] == [2]  # gone too long: a new id
 
 
+def test_the_tracker_follows_a_jump_without_overlap_but_not_a_far_or_differently_sized_box():
+    tracker = IoUTracker(min_iou=0.3, max_missed=2)
+    tracker.update([person(0)])
+    jumped = tracker.update([person(70)])  # 60 px wide: no overlap at all, centre 0.7 box sizes away
+    assert [t.id for t in jumped] == [1] and tracker.seen == {"person": 1}
+    far = tracker.update([person(370)])  # three box sizes away: someone else
+    assert [t.id for t in far] == [2]
+    tracker = IoUTracker()
+    tracker.update([person(0)])
+    giant = Detection("person", 0.9, (10, 100, 150, 420))  # same place, 4.7 times the area
+    assert [t.id for t in tracker.update([giant])] == [2]
+
+
+def test_the_overlap_pass_comes_first_and_each_box_is_used_once():
+    tracker = IoUTracker()
+    tracker.update([person(0), person(100)])
+    moved = tracker.update([person(10), person(60)])  # person(10) overlaps #1; person(60) is nearest to #2
+    assert {t.id: t.detection.box[0] for t in moved} == {1: 10, 2: 60}
+    with pytest.raises(InputError, match="largest jump"):
+        IoUTracker(max_jump=-1.0)
+
+
 def test_the_tracker_never_matches_across_labels():
     tracker = IoUTracker()
     tracker.update([person(0)])
