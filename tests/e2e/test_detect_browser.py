@@ -8,6 +8,7 @@ private network namespace, the fake camera playing a clip made from a photo with
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import statistics
 
@@ -92,3 +93,19 @@ def test_the_sample_clip_comes_back_annotated_with_a_download(page, app_url, con
     assert page.get_by_role("button", name="Download the annotated video (WebM)").is_visible()
     screenshot(page, "detect-video")
     assert_clean_console(console_errors, "detect video")
+
+
+def test_a_video_over_the_upload_limit_is_refused_with_a_message(page, app_url, console_errors, tmp_path):
+    """A video larger than the upload limit (25 MB here, the way a 2 GB file would be) never reaches the page."""
+    big = tmp_path / "long.mp4"
+    with big.open("wb") as out:
+        out.truncate(26 * 1024 * 1024)  # sparse: no 26 MB written
+    open_page(page, f"{app_url}/detect", TITLE)
+    page.get_by_role("tab", name="Video").click()
+    wait_for_app_idle(page)
+    page.get_by_text("Upload a video", exact=True).click()
+    wait_for_app_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big))
+    page.get_by_text(re.compile(r"File must be 25(\.0)?\s?MB or smaller")).first.wait_for(state="visible")
+    assert page.get_by_role("button", name="Detect in the video").is_disabled()
+    assert_clean_console(console_errors, "detect oversize video")
