@@ -247,16 +247,21 @@ def test_imageclf_trains_the_digits_cnn_live_then_reads_a_digit(page, app_url, c
     assert_clean_console(console_errors, "imageclf")
 
 
-def test_imageclf_reads_a_camera_photo(page, app_url, console_errors, screenshot):
-    """st.camera_input in a real browser: Chromium's fake camera (a test pattern) is photographed and read."""
-    open_page(page, f"{app_url}/imageclf", "Image classifier")
-    page.get_by_role("tab", name="Any photo").click()
+def take_camera_photo(page, tab: str) -> None:
+    """Open ``tab``, choose "Take a photo" and press st.camera_input's button (Chromium's fake camera)."""
+    page.get_by_role("tab", name=tab).click()
     wait_for_app_idle(page)
     page.get_by_text("Take a photo", exact=True).first.click()
     wait_for_app_idle(page)
     page.get_by_role("button", name="Take Photo").wait_for(state="visible")
     page.wait_for_timeout(1500)  # let the fake camera deliver frames before the shot
     page.get_by_role("button", name="Take Photo").click()
+
+
+def test_imageclf_reads_a_camera_photo(page, app_url, console_errors, screenshot):
+    """st.camera_input in a real browser: Chromium's fake camera (a test pattern) is photographed and read."""
+    open_page(page, f"{app_url}/imageclf", "Image classifier")
+    take_camera_photo(page, "Any photo")
     page.get_by_text("Read as a handwritten digit").first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
     wait_for_app_idle(page)
     main = page.locator('[data-testid="stMain"]').inner_text()

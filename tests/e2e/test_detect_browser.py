@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import require_dataset
 
 from .conftest import README_SCREENSHOT_DIR, SCREENSHOT_DIR, _require_browser_stack, wait_for_app_idle
-from .test_browser import assert_clean_console, metric_value, open_page
+from .test_browser import assert_clean_console, metric_value, open_page, take_camera_photo
 from .webrtc_probe import run_probe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -65,13 +65,7 @@ def test_a_photo_upload_is_annotated(page, app_url, console_errors, screenshot, 
 def test_a_camera_photo_is_searched(page, app_url, console_errors, screenshot):
     """st.camera_input, the fallback when WebRTC cannot connect: Chromium's fake camera is photographed."""
     open_page(page, f"{app_url}/detect", TITLE)
-    page.get_by_role("tab", name="Photo").click()
-    wait_for_app_idle(page)
-    page.get_by_text("Take a photo", exact=True).first.click()
-    wait_for_app_idle(page)
-    page.get_by_role("button", name="Take Photo").wait_for(state="visible")
-    page.wait_for_timeout(1500)  # let the fake camera deliver frames before the shot
-    page.get_by_role("button", name="Take Photo").click()
+    take_camera_photo(page, "Photo")
     page.get_by_text("Objects found").first.wait_for(state="visible")
     wait_for_app_idle(page)
     assert metric_value(page, "Objects found").isdigit()  # a test pattern: no one in it, and no error either
