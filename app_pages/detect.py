@@ -76,7 +76,7 @@ ui.page_header(
 
 # ------------------------------------------------------------------ detectors
 @st.cache_resource(show_spinner=False)
-def coco_detector(_settings: tuple[str, ...]) -> tuple[Detector | None, str]:
+def coco_detector(settings_key: tuple[str, ...]) -> tuple[Detector | None, str]:
     """The pretrained COCO detector, or None and why it is unavailable (cached per settings)."""
     try:
         from engines.detect.pretrained import load_pretrained

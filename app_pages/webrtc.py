@@ -94,9 +94,9 @@ def stream(
     ice: IceConfig,
     video_frame_callback: Callable | None = None,
     audio_frame_callback: Callable | None = None,
+    audio_sink: Callable | None = None,
     video: bool | dict = True,
     audio: bool | dict = False,
-    send_only: bool = False,
 ) -> Any:
     """Draw the WebRTC component; returns its context (``.state.playing`` says whether it streams).
 
@@ -105,18 +105,21 @@ def stream(
         ice: ICE servers (see :func:`ice_config`).
         video_frame_callback: Called in a worker thread with each ``av.VideoFrame``; returns the frame to show.
         audio_frame_callback: The same for ``av.AudioFrame``.
+        audio_sink: Called with every ``av.AudioFrame`` the browser sends, in order and none dropped, on
+            aiortc's event loop (so it must return quickly); the stream then only sends (nothing plays back).
         video: Whether to ask for the camera, or the video constraints.
         audio: Whether to ask for the microphone, or the audio constraints.
-        send_only: Only send media to the server (nothing comes back to play), e.g. a microphone.
     """
-    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+    from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streamer
 
+    sink = None if audio_sink is None else create_audio_sink_track(audio_sink, key=f"{key}-sink")
     return webrtc_streamer(
         key=key,
-        mode=WebRtcMode.SENDONLY if send_only else WebRtcMode.SENDRECV,
+        mode=WebRtcMode.SENDONLY if sink is not None else WebRtcMode.SENDRECV,
         rtc_configuration=ice.rtc_configuration(),
         media_stream_constraints={"video": video, "audio": audio},
         video_frame_callback=video_frame_callback,
         audio_frame_callback=audio_frame_callback,
+        sink_audio_track=sink,
         async_processing=True,
     )

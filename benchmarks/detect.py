@@ -107,7 +107,7 @@ def _live_rows(folder: Path, progress) -> list[Record]:
         progress("detect: the WebRTC row needs root, unshare and /usr/bin/chromium; skipped")
         return []
     with tempfile.TemporaryDirectory(prefix="detect-bench-") as out:
-        result = run_probe(folder / "person.jpg", Path(out) / "probe", seconds=20)
+        result = run_probe("camera", [folder / "person.jpg"], Path(out) / "probe", seconds=20)
     fps = result["fps"]
     if not fps:
         progress(f"detect: the WebRTC probe showed no figures: {result}")

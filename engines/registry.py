@@ -135,6 +135,21 @@ DEMOS: tuple[Demo, ...] = (
         engine="engines.detect",
     ),
     Demo(
+        key="voice",
+        title="Voice to text",
+        icon="🎙️",
+        section="Audio",
+        pitch="Speak and watch your words appear as you talk, translated beside them, with the mood and the keywords of what you said; or transcribe a recording into subtitles.",
+        techniques=(
+            "streaming speech recognition (PocketSphinx)",
+            "Whisper through transformers",
+            "voice activity detection",
+            "Marian translation",
+        ),
+        page="app_pages/voice.py",
+        engine="engines.speech",
+    ),
+    Demo(
         key="churn",
         title="Customer churn predictor",
         icon="📉",

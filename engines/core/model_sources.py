@@ -169,7 +169,7 @@ def where_looked(specs: Sequence[ModelSpec], what: str, failures: Sequence[str] 
     extra = f" Found but not loadable: {' '.join(failures)}" if failures else ""
     return (
         f"No {what} is available here: {local}, none is in the Hugging Face cache, "
-        f"and {hub}. To use one, save it (save_pretrained of the model and its image processor) into "
+        f"and {hub}. To use one, save it (save_pretrained of the model and its processor or tokenizer) into "
         f"GALLERY_MODEL_DIR/{specs[0].name}, or allow downloads (unset GALLERY_OFFLINE and HF_HUB_OFFLINE) "
         f"so {specs[0].hub_id} is fetched. Until then the gallery uses {specs[0].offline}.{extra}"
     )

@@ -21,6 +21,7 @@ from PIL import Image
 from app_pages import webrtc as rtc
 from tests.app.helpers import open_page, open_tab, texts
 from tests.conftest import require_dataset
+from tests.tiny_detector import make_tiny_yolos
 
 pytestmark = pytest.mark.usefixtures("no_hf_cache")
 
@@ -211,3 +212,20 @@ def test_the_about_tab_explains_the_detectors_and_measures_their_speed(stream):
     assert any("Dalal" in m and "Viola" in m for m in texts(at.markdown))
     at.button(key="det_speed").click().run()
     assert any("ms per 640x480 frame" in s for s in texts(at.success))
+
+
+def test_a_local_coco_detector_is_used_after_an_offline_fallback(stream, tmp_path, monkeypatch):
+    """The COCO detector is cached per data and model settings: a model put in place is picked up."""
+    at = open_page("detect")
+    at.selectbox(key="det_detector").set_value("coco").run()
+    assert any("COCO detector is not available" in w for w in texts(at.warning))
+    make_tiny_yolos(tmp_path / "models" / "yolos-tiny")
+    monkeypatch.setenv("GALLERY_MODEL_DIR", str(tmp_path / "models"))
+    at = open_page("detect")
+    at.selectbox(key="det_detector").set_value("coco").run()
+    assert not at.warning and not at.exception
+    assert any("YOLOS-tiny" in c for c in texts(at.caption))
+    assert {"person", "dog"} <= set(at.multiselect(key="det_classes").options)
+    stream.frames, stream.playing = 3, True
+    at.run()
+    assert not at.exception and metric(at, "In view now").isdigit()

@@ -31,7 +31,7 @@ def test_the_live_camera_shows_people_detected_at_15_frames_a_second(shared_data
     folder = require_dataset(shared_data, "sample-images")
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("the live camera test needs root and unshare for a private network namespace (TESTING.md)")
-    result = run_probe(folder / "person.jpg", tmp_path / "probe", seconds=PROBE_SECONDS)
+    result = run_probe("camera", [folder / "person.jpg"], tmp_path / "probe", seconds=PROBE_SECONDS)
     shot = tmp_path / "probe" / "live.png"
     if shot.exists():
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
