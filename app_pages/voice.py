@@ -320,6 +320,10 @@ def show_file_result(name, audio, segments, reference, recognizer_name, *, targe
         return
     text = " ".join(s.text for s in segments)
     translations = translate_all(model, target, [s.text for s in segments])
+    said, translated = st.columns(2) if translations else (st.container(), None)
+    said.markdown(f"**Transcript**  \n{ui.escape_markdown(text)}")
+    if translated is not None:
+        translated.markdown(f"**{TARGETS[target]}**  \n{ui.escape_markdown(' '.join(translations))}")
     st.dataframe(transcript_table(segments, translations, target), hide_index=True, width="stretch")
     if reference:
         error = tx.word_error_rate(reference, text)

@@ -60,11 +60,15 @@ def _duration(seconds: float) -> str:
 def _resampler():
     import av
 
-    return av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    return av.AudioResampler(format="fltp", rate=SAMPLE_RATE)  # every channel kept: they are averaged below
 
 
 def _planes(frames) -> np.ndarray:
-    chunks = [frame.to_ndarray().reshape(-1) for frame in frames]
+    """Planar float frames to mono, averaging the channels.
+
+    FFmpeg's own downmix adds them at -3 dB each, which makes identical channels 3 dB louder and clips loud ones.
+    """
+    chunks = [frame.to_ndarray().mean(axis=0) for frame in frames]
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
 
@@ -97,13 +101,15 @@ def decode_audio(
             resampler, pieces, total = _resampler(), [], 0
             limit = int(max_seconds * SAMPLE_RATE)
             for frame in container.decode(stream):
+                if total >= limit:  # a frame beyond the limit: the file is longer than what is kept
+                    if frame.samples:
+                        notes.append(f"Only the first {_duration(max_seconds)} were transcribed (the file is longer).")
+                        break
+                    continue
                 frame.pts = None  # the resampler keeps its own clock
                 piece = _planes(resampler.resample(frame))
                 pieces.append(piece)
                 total += len(piece)
-                if total >= limit:
-                    notes.append(f"Only the first {_duration(max_seconds)} were transcribed (the file is longer).")
-                    break
             else:
                 pieces.append(_planes(resampler.resample(None)))
     except InputError:

@@ -76,19 +76,20 @@ class LiveTranscriber:
         if samples.size == 0:
             return
         now = time.perf_counter()
+        level = level_dbfs(samples)
         with self._lock:
             self._received += len(samples)
             self._queued += len(samples)
             self._arrivals.append((self._received / SAMPLE_RATE, now))
-            level = level_dbfs(samples)
-            self._level = (
-                level if self._level <= -100 else (1 - LEVEL_SMOOTHING) * self._level + LEVEL_SMOOTHING * level
-            )
-            generation = self._generation
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="live-transcriber", daemon=True)
-                self._worker.start()
-        self._queue.put((generation, samples))
+            smoothed = (1 - LEVEL_SMOOTHING) * self._level + LEVEL_SMOOTHING * level
+            self._level = level if self._level <= -100 else smoothed
+            self._queue.put((self._generation, samples))  # under the lock: the worker looks for work under it too
+            self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._work, name="live-transcriber", daemon=True)
+            self._worker.start()
 
     # -------------------------------------------------------------- the worker
     def _work(self) -> None:
@@ -100,6 +101,13 @@ class LiveTranscriber:
                     if self._queue.empty():
                         self._worker = None
                         return
+                continue
+            if isinstance(samples, threading.Event):  # finish(): the queued audio is done, close the utterance
+                with self._lock:
+                    stream, current = self._stream, generation == self._generation
+                if current:
+                    self._record(stream.finish(), generation)
+                samples.set()
                 continue
             with self._lock:
                 self._queued -= len(samples)
@@ -134,17 +142,24 @@ class LiveTranscriber:
                 self._delays.append(max(0.0, now - arrived))
 
     # -------------------------------------------------------------- the page side
-    def finish(self) -> None:
-        """The stream ended (STOP): the open utterance becomes final."""
+    def finish(self, wait: float = 3.0) -> bool:
+        """The stream ended (STOP): after the audio still queued, the open utterance becomes final.
+
+        The worker does it, in order and on its own thread (the decoder is not shared between threads); this
+        waits up to ``wait`` seconds for it and says whether it was done in time.
+        """
+        done = threading.Event()
         with self._lock:
-            stream, generation = self._stream, self._generation
-        self._record(stream.finish(), generation)
+            self._queue.put((self._generation, done))
+            self._ensure_worker()
+        return done.wait(wait)
 
     def reset(self) -> None:
         """Forget the transcript and start a fresh stream (queued audio is ignored)."""
+        fresh = self.recognizer.stream()  # outside the lock: a new decoder takes a second to make
         with self._lock:
             self._generation += 1
-            self._stream = self.recognizer.stream()
+            self._stream = fresh
             self._arrivals.clear()
             self._received = 0
             self._partial, self._finals, self._delays = "", [], []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from engines.speech.segments import Segment
 
-WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 
 
 def srt_time(seconds: float) -> str:
