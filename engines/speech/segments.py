@@ -38,8 +38,11 @@ class Recognizer(Protocol):
     name: str
     language: str  # ISO 639-1 code of the language it recognizes ("en"), or "multi"
 
-    def stream(self) -> RecognizerStream:
-        """A fresh stream (each has its own state; a recognizer may hand out several)."""
+    def stream(self, partials: bool = True) -> RecognizerStream:
+        """A fresh stream (each has its own state; a recognizer may hand out several).
+
+        ``partials=False`` skips the running guesses: a whole file needs only the final text.
+        """
         ...
 
 
@@ -47,7 +50,7 @@ def transcribe(recognizer: Recognizer, samples: np.ndarray, progress=None, chunk
     """Final segments of a whole clip, fed through a stream chunk by chunk (with progress)."""
     from engines.speech.vad import as_int16
 
-    stream = recognizer.stream()
+    stream = recognizer.stream(partials=False)
     samples = as_int16(samples)
     step = max(1, int(chunk_s * SAMPLE_RATE))
     finals: list[Segment] = []

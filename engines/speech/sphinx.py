@@ -21,9 +21,10 @@ PARTIAL_EVERY_S = 0.25  # seconds of speech between two partial results
 class SphinxStream:
     """One audio stream through its own pocketsphinx decoder and endpointer."""
 
-    def __init__(self, decoder, vad_mode: int = 1) -> None:
+    def __init__(self, decoder, vad_mode: int = 1, partials: bool = True) -> None:
         from pocketsphinx import Endpointer
 
+        self.partials = partials
         self._decoder = decoder
         self._ep = Endpointer(window=0.3, ratio=0.9, vad_mode=vad_mode, sample_rate=SAMPLE_RATE)
         self._frame = self._ep.frame_bytes // 2
@@ -49,7 +50,7 @@ class SphinxStream:
             self._emit_final(out, self._ep.speech_start, self._ep.speech_end)
             return
         self._since_partial += len(speech) // 2
-        if self._since_partial >= PARTIAL_EVERY_S * SAMPLE_RATE:
+        if self.partials and self._since_partial >= PARTIAL_EVERY_S * SAMPLE_RATE:
             self._since_partial = 0
             text = self._hyp()
             if text and text != self._last_partial:
@@ -105,8 +106,11 @@ class SphinxRecognizer:
 
         return Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
 
-    def stream(self) -> SphinxStream:
-        """A new stream; the first takes the decoder made at start-up, later ones make their own."""
+    def stream(self, partials: bool = True) -> SphinxStream:
+        """A new stream, with partial results unless ``partials`` is False.
+
+        The first stream takes the decoder made at start-up; later ones make their own.
+        """
         with self._lock:
             decoder, self._spare = self._spare, None
-        return SphinxStream(decoder or self._new_decoder(), self.vad_mode)
+        return SphinxStream(decoder or self._new_decoder(), self.vad_mode, partials)
