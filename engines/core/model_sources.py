@@ -7,9 +7,11 @@ Hugging Face cache -> hub download (when allowed) -> the engine's own offline mo
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -210,3 +212,20 @@ def load_first(
         return loaded
     progress(1.0, f"No {what} found")
     raise SourceError(where_looked(specs, what, failures))
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence what transformers logs and warns about its own defaults while a model loads or runs.
+
+    Engines never print. The warnings filter is process-wide while it is held.
+    """
+    hf_logger = logging.getLogger("transformers")
+    level = hf_logger.level
+    hf_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        hf_logger.setLevel(level)

@@ -9,16 +9,12 @@ bounded (about twice the input's tokens), so a call always ends.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from engines.core.errors import InputError, SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first
+from engines.core.model_sources import ModelSpec, ResolvedModel, load_first, quiet_transformers
 from engines.core.progress import Progress, null_progress
 
 # Only languages with a single-target Helsinki-NLP/opus-mt-en-<code> model: en-zh and en-ar need a >>lang<< token
@@ -64,20 +60,6 @@ def spec(code: str) -> ModelSpec:
     )
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence the warnings transformers logs about generation defaults (opus-mt sets max_length 512): engines never print."""
-    hf_logger = logging.getLogger("transformers")
-    level = hf_logger.level
-    hf_logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        hf_logger.setLevel(level)
-
-
 class Translator:
     """A loaded English-to-``target`` model and its tokenizer.
 
@@ -111,7 +93,7 @@ class Translator:
     def _batch(self, texts: list[str]) -> list[str]:
         batch = self.tokenizer(texts, truncation=True, max_length=self.max_input, padding=True, return_tensors="pt")
         longest = int(batch["attention_mask"].sum(dim=1).max())
-        with _quiet(), torch.inference_mode():
+        with quiet_transformers(), torch.inference_mode():
             output = self.model.generate(
                 **batch,
                 max_new_tokens=max(1, min(self.max_new_cap, 2 * longest + 10)),
@@ -147,7 +129,7 @@ def _loader(code: str):
 
         hf_logging.disable_progress_bar()  # engines never print
         try:
-            with _quiet():
+            with quiet_transformers():
                 tokenizer = AutoTokenizer.from_pretrained(resolved.path)
                 model = AutoModelForSeq2SeqLM.from_pretrained(resolved.path)
         except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds

@@ -14,17 +14,14 @@ open utterance is transcribed every ``partial_every`` seconds of new speech into
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
 from engines.core.errors import InputError, SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first
+from engines.core.model_sources import ModelSpec, ResolvedModel, load_first, quiet_transformers
 from engines.core.progress import Progress, null_progress
 from engines.speech.segments import SAMPLE_RATE, Segment
 from engines.speech.vad import UtteranceSplitter, as_int16
@@ -56,20 +53,6 @@ MIN_NEW_TOKENS = 16  # even a 1 s piece may hold a few words
 MAX_NEW_TOKENS = 224  # Whisper's own bound per window (max_target_positions // 2)
 BATCH = 4  # 30 s pieces decoded together
 QUIET_SEARCH_S = 5.0  # without boundaries, a long recording is cut at its quietest 0.1 s in the window's last 5 s
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence the warnings transformers logs about its own generation defaults: engines never print."""
-    hf_logger = logging.getLogger("transformers")
-    level = hf_logger.level
-    hf_logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        hf_logger.setLevel(level)
 
 
 def check_samples(samples: Any) -> np.ndarray:
@@ -175,7 +158,7 @@ class WhisperRecognizer:
             pieces, sampling_rate=SAMPLE_RATE, return_tensors="pt"
         ).input_features.to(self.model.dtype)
         longest = max(len(piece) for piece in pieces) / SAMPLE_RATE
-        with _quiet(), torch.inference_mode():
+        with quiet_transformers(), torch.inference_mode():
             output = self.model.generate(
                 features, max_new_tokens=self._max_new_tokens(longest), num_beams=1, do_sample=False, **self._force
             )
@@ -276,7 +259,7 @@ def _load_folder(resolved: ResolvedModel) -> WhisperRecognizer:
 
     hf_logging.disable_progress_bar()  # engines never print
     try:
-        with _quiet():
+        with quiet_transformers():
             model = AutoModelForSpeechSeq2Seq.from_pretrained(resolved.path)
             processor = AutoProcessor.from_pretrained(resolved.path)
     except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds

@@ -32,3 +32,10 @@ def open_tab(at: AppTest, key: str, label: str) -> None:
 def texts(elements) -> list[str]:
     """The values of some elements, as strings."""
     return [str(e.value) for e in elements]
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the metric labelled ``label`` (fails, listing the labels, when there is none)."""
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r} among {[m.label for m in at.metric]}"
+    return str(values[0])

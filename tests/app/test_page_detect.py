@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from app_pages import webrtc as rtc
-from tests.app.helpers import open_page, open_tab, texts
+from tests.app.helpers import metric, open_page, open_tab, texts
 from tests.conftest import require_dataset
 from tests.tiny_detector import make_tiny_yolos
 
@@ -76,12 +76,6 @@ def stream(monkeypatch) -> FakeStream:
     monkeypatch.setattr(rtc, "stream", fake)
     monkeypatch.setenv("GALLERY_ICE_SERVERS", "[]")
     return fake
-
-
-def metric(at, label: str) -> str:
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r} among {[m.label for m in at.metric]}"
-    return str(values[0])
 
 
 def test_opens_offline_on_the_opencv_detectors_and_says_which_model(stream):

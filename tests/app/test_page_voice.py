@@ -19,7 +19,7 @@ import pytest
 
 from app_pages import webrtc as rtc
 from engines.registry import ROOT
-from tests.app.helpers import open_page, open_tab, texts
+from tests.app.helpers import metric, open_page, open_tab, texts
 from tests.tiny_speech import make_tiny_translator
 
 pytestmark = pytest.mark.usefixtures("no_hf_cache")
@@ -81,12 +81,6 @@ def wait_for_finals(at, count: int = 1, timeout: float = 30.0):
             return snap
         time.sleep(0.1)
     raise AssertionError(f"no final transcript within {timeout} s: {live.snapshot()}")
-
-
-def metric(at, label: str) -> str:
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r} among {[m.label for m in at.metric]}"
-    return str(values[0])
 
 
 def wav_bytes(samples: np.ndarray, rate: int = 16_000, channels: int = 1) -> bytes:

@@ -312,3 +312,13 @@ def screenshot() -> Callable[..., Path]:
         return path
 
     return take
+
+
+def keep_live_screenshot(shot: Path, name: str) -> None:
+    """Copy a WebRTC probe's screenshot to test-output/screenshots (and to the README's with UPDATE_SCREENSHOTS=1)."""
+    if not shot.exists():
+        return
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, SCREENSHOT_DIR / f"{name}.png")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(shot, README_SCREENSHOT_DIR / f"{name}.png")

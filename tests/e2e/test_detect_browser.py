@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import require_dataset
 
-from .conftest import README_SCREENSHOT_DIR, SCREENSHOT_DIR, _require_browser_stack, wait_for_app_idle
+from .conftest import _require_browser_stack, keep_live_screenshot, wait_for_app_idle
 from .test_browser import assert_clean_console, metric_value, open_page, take_camera_photo
 from .webrtc_probe import run_probe
 
@@ -32,12 +32,7 @@ def test_the_live_camera_shows_people_detected_at_15_frames_a_second(shared_data
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("the live camera test needs root and unshare for a private network namespace (TESTING.md)")
     result = run_probe("camera", [folder / "person.jpg"], tmp_path / "probe", seconds=PROBE_SECONDS)
-    shot = tmp_path / "probe" / "live.png"
-    if shot.exists():
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOT_DIR / "detect-live.png")
-        if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-            shutil.copy(shot, README_SCREENSHOT_DIR / "detect-live.png")
+    keep_live_screenshot(tmp_path / "probe" / "live.png", "detect-live")
     assert not result["errors"], result
     assert len(result["fps"]) >= PROBE_SECONDS // 2, f"the page's live figures did not keep updating: {result}"
     steady = result["fps"][len(result["fps"]) // 3 :]  # after the pacer has settled

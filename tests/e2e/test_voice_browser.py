@@ -18,7 +18,7 @@ import pytest
 from engines.registry import ROOT
 from tests.conftest import require_dataset
 
-from .conftest import README_SCREENSHOT_DIR, SCREENSHOT_DIR, _require_browser_stack, wait_for_app_idle
+from .conftest import _require_browser_stack, keep_live_screenshot, wait_for_app_idle
 from .test_browser import assert_clean_console, open_page
 from .webrtc_probe import run_probe
 
@@ -43,12 +43,7 @@ def test_speech_into_the_microphone_appears_as_a_transcript(shared_data, tmp_pat
     with (folder / "transcripts.csv").open(encoding="utf-8") as listing:
         reference = {row["file"]: row["transcript"] for row in csv.DictReader(listing)}
     result = run_probe("microphone", [folder / f for f in SPOKEN], tmp_path / "probe", seconds=LISTEN_S)
-    shot = tmp_path / "probe" / "live.png"
-    if shot.exists():
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOT_DIR / "voice-live.png")
-        if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-            shutil.copy(shot, README_SCREENSHOT_DIR / "voice-live.png")
+    keep_live_screenshot(tmp_path / "probe" / "live.png", "voice-live")
     assert not result["errors"], result
     assert result["utterances"] >= len(SPOKEN), result
     said = Counter(w for f in SPOKEN for w in words(reference[f]))
