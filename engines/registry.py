@@ -105,6 +105,21 @@ DEMOS: tuple[Demo, ...] = (
         engine="engines.textgen",
     ),
     Demo(
+        key="chatbot",
+        title="Knowledge-base chatbot",
+        icon="🤖",
+        section="Language",
+        pitch='Ask how any demo here works, how accurate it is or how to deploy it: answers quoted from the documentation with their sources, and an honest "I don\'t know" when it has no answer.',
+        techniques=(
+            "hybrid retrieval (BM25 + MiniLM embeddings)",
+            "grounded, cited answers",
+            "intent classification",
+            "follow-up rewriting",
+        ),
+        page="app_pages/chatbot.py",
+        engine="engines.chatbot",
+    ),
+    Demo(
         key="imageclf",
         title="Image classifier",
         icon="🖼️",

@@ -1,0 +1,329 @@
+"""Knowledge-base chatbot page: chat with streamed, cited answers; uploads for this session; a retrieval debug
+view; the evaluation on the project's question sets; the model card -> engines.chatbot.
+
+The sentence encoder (torch, transformers) loads when this page is first visited; the default knowledge base's
+embeddings are cached on disk, so later visits start in a second or two.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_pages import ui
+from engines.chatbot import evaluation as ev
+from engines.chatbot.answer import DONT_KNOW_BELOW as DONT_KNOW_BAR
+from engines.chatbot.answer import MAX_MESSAGE_CHARS, SUGGESTIONS, Answer, Chatbot, check_message, stream_words
+from engines.chatbot.dialogue import train_intents
+from engines.chatbot.knowledge import MAX_SOURCES, default_sources, passages, upload_source
+from engines.chatbot.retrieval import ENCODER_TOKENS, Mode, Retriever
+from engines.core.documents import DOCUMENT_EXTENSIONS, read_document
+from engines.core.errors import InputError, SourceError
+from engines.core.settings import cache_dir
+from engines.core.uploads import MAX_UPLOAD_BYTES
+from engines.registry import get_demo
+
+DEMO = get_demo("chatbot")
+TAB_KEY = "kb_tab"
+MESSAGES = "kb_messages"
+HISTORY = "kb_history"
+UPLOADS = "kb_uploads"
+INDEX = "kb_index"
+FEEDBACK = "kb_feedback"
+PENDING = "kb_pending"
+CHAT_TAB, DEBUG_TAB, EVAL_TAB, CARD_TAB = "💬 Chat", "🔎 Retrieval", "📊 Evaluation", "🪪 Model card"
+MODE_TITLES = {Mode.HYBRID: "hybrid (BM25 + MiniLM)", Mode.BM25: "BM25 only", Mode.DENSE: "embeddings only"}
+
+ui.page_header(
+    DEMO,
+    "Ask about this gallery: how a demo works, which data it uses, how accurate or fast it is, how to run or "
+    "deploy it. The bot searches its knowledge base (the README, every demo's description, a support FAQ, and "
+    "any document you upload) with BM25 and MiniLM sentence embeddings together, then answers only with what "
+    'it found, citing each source, and says "I don\'t know" when nothing it has answers the question. A small '
+    "classifier tells questions from greetings, thanks, requests for a human and off-topic chat, and a "
+    'follow-up such as "and how fast is it?" is read with the previous question\'s topic.',
+)
+
+
+# ------------------------------------------------------------------ models and the knowledge base
+@st.cache_resource(show_spinner=False)
+def base_retriever(settings_key: tuple[str, ...]) -> tuple[Retriever, str]:
+    """The default knowledge base, indexed (embeddings cached on disk), and which encoder it uses."""
+    from engines.core.embeddings import load_encoder
+
+    with ui.progress_status("Building the knowledge base") as progress:
+        encoder, resolved = load_encoder(progress=lambda f, m: progress(0.3 * f, m), max_length=ENCODER_TOKENS)
+        retriever = Retriever(
+            passages(default_sources()),
+            encoder,
+            progress=lambda f, m: progress(0.3 + 0.7 * f, m),
+            cache=cache_dir() / "chatbot",
+        )
+    return retriever, resolved.notice
+
+
+@st.cache_resource(show_spinner=False)
+def intent_classifier():
+    """The intent classifier (trained in under a second on the project's examples)."""
+    return train_intents()
+
+
+@st.cache_resource(show_spinner=False)
+def language_model(settings_key: tuple[str, ...]):
+    """An OpenAI-compatible endpoint or a local instruct model when one is configured or installed."""
+    try:
+        from engines.chatbot.generate import configured_generator
+
+        return configured_generator()
+    except (ImportError, SourceError) as exc:
+        return None, str(exc)
+
+
+def session_retriever(base: Retriever) -> Retriever:
+    """The default knowledge base plus this session's uploads."""
+    uploads = st.session_state.get(UPLOADS, [])
+    if not uploads:
+        return base
+    cached = st.session_state.get(INDEX)
+    key = tuple(s.id for s in uploads)
+    if cached is None or cached[0] != key:
+        with st.spinner(f"Adding {len(uploads)} document{'s' if len(uploads) != 1 else ''} to the knowledge base…"):
+            cached = (key, base.extend(passages(uploads)))
+        st.session_state[INDEX] = cached
+    return cached[1]
+
+
+def chatbot(retriever: Retriever, generator, generator_name: str) -> Chatbot:
+    """A chatbot over the session's knowledge base with the session's conversation."""
+    history = st.session_state.setdefault(HISTORY, [])
+    bot = Chatbot(retriever, intent_classifier(), generator=generator, generator_name=generator_name)
+    bot.history = history
+    return bot
+
+
+# ------------------------------------------------------------------ 💬 chat
+def show_answer(answer: Answer, index: int) -> None:
+    """Sources, notes and feedback under an answer."""
+    for note in answer.notes:
+        st.caption(f"⚠️ {note}")
+    if answer.kind == "answer":
+        meta = f"confidence {answer.confidence:.2f} · {answer.generated_by} · {answer.seconds * 1000:.0f} ms"
+        if answer.rewritten != answer.question:
+            meta += f" · searched as “{answer.rewritten}”"
+        st.caption(meta)
+        with st.expander(f"Sources ({len(answer.sources)})"):
+            for number, hit in enumerate(answer.sources, start=1):
+                st.markdown(
+                    f"**[{number}] {html.escape(hit.passage.title)}** · score {hit.score:.3f} "
+                    f"(BM25 {hit.bm25:.2f}, embeddings {hit.dense:.2f})"
+                )
+                st.text(hit.passage.text[:1500])
+    elif answer.kind == "dont_know":
+        st.caption(f"confidence {answer.confidence:.2f}: below the bar of {DONT_KNOW_BAR:.2f}, so no answer is made up")
+    rating = st.feedback("thumbs", key=f"kb_fb_{index}")
+    if rating is not None:
+        st.session_state.setdefault(FEEDBACK, {})[index] = rating
+
+
+def render_chat(bot: Chatbot, llm_note: str) -> None:
+    messages = st.session_state.setdefault(MESSAGES, [])
+    if not messages:
+        st.markdown("Try one of these, or type your own question below:")
+        columns = st.columns(len(SUGGESTIONS))
+        for i, (column, text) in enumerate(zip(columns, SUGGESTIONS, strict=True)):
+            if column.button(text, key=f"kb_preset_{i}", width="stretch"):
+                st.session_state[PENDING] = text
+    for i, message in enumerate(messages):
+        with st.chat_message(message["role"]):
+            st.markdown(ui.escape_markdown(message["content"]))
+            if message["role"] == "assistant":
+                show_answer(message["answer"], i)
+    prompt = st.chat_input(f"Ask about the gallery (up to {MAX_MESSAGE_CHARS:,} characters)", key="kb_input")
+    prompt = prompt if prompt is not None else st.session_state.pop(PENDING, None)
+    if prompt is None:
+        return
+    try:
+        question = check_message(prompt)
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    with st.chat_message("user"):
+        st.markdown(ui.escape_markdown(question))
+    with st.chat_message("assistant"):
+        answer = bot.respond(question)
+        st.write_stream(stream_words(ui.escape_markdown(answer.text), delay=0.01))
+        messages += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.text, "answer": answer},
+        ]
+        show_answer(answer, len(messages) - 1)
+
+
+def render_knowledge_base(base: Retriever) -> None:
+    """The sidebar: what the bot knows, uploads, and a reset."""
+    with st.sidebar:
+        st.subheader("Knowledge base")
+        kinds = pd.Series([p.kind for p in base.passages]).value_counts()
+        st.caption(
+            f"{len(base.passages)} passages: README {kinds.get('readme', 0)}, demos {kinds.get('demo', 0)}, "
+            f"FAQ {kinds.get('faq', 0)}"
+        )
+        files = st.file_uploader(
+            "Add documents (this session only)", type=[e.lstrip(".") for e in DOCUMENT_EXTENSIONS],
+            accept_multiple_files=True, key="kb_files",
+            help=f"TXT, Markdown, PDF or Word, up to {MAX_UPLOAD_BYTES // 2**20} MB each and {MAX_SOURCES} per "
+            "session. Text in them is treated as information, never as instructions to the bot.",
+        )  # fmt: skip
+        if files and st.button("Add to the knowledge base", key="kb_add"):
+            add_uploads(files)
+        uploads = st.session_state.get(UPLOADS, [])
+        for source in uploads:
+            st.caption(f"📄 {source.title}")
+        if uploads and st.button("Remove my documents", key="kb_remove"):
+            st.session_state[UPLOADS] = []
+            st.session_state.pop(INDEX, None)
+            st.rerun()
+        if st.button("New conversation", key="kb_reset"):
+            for key in (MESSAGES, HISTORY, FEEDBACK):
+                st.session_state.pop(key, None)
+            st.rerun()
+        ratings = list(st.session_state.get(FEEDBACK, {}).values())
+        if ratings:
+            st.caption(f"Your feedback this session: 👍 {ratings.count(1)} · 👎 {ratings.count(0)}")
+
+
+def add_uploads(files) -> None:
+    uploads = list(st.session_state.get(UPLOADS, []))
+    room = MAX_SOURCES - len(uploads)
+    if len(files) > room:
+        st.error(
+            f"{len(files)} files were given but the knowledge base takes {MAX_SOURCES} documents per session "
+            f"({room} more now): only the first {max(room, 0)} were read. Remove some, or upload fewer."
+        )
+        files = files[: max(room, 0)]
+    known = {s.title for s in uploads}
+    for upload in files:
+        if upload.name in known:
+            continue
+        try:
+            document = read_document(upload.getvalue(), upload.name)
+            uploads.append(upload_source(document.text, upload.name, len(uploads)))
+            for note in document.notes:
+                st.caption(f"{upload.name}: {note}")
+        except InputError as exc:
+            st.error(str(exc))
+    st.session_state[UPLOADS] = uploads
+
+
+# ------------------------------------------------------------------ 🔎 retrieval debug
+def render_debug(retriever: Retriever) -> None:
+    query = st.text_input("Search the knowledge base", "how is the spam detector evaluated?", key="kb_debug_q",
+                          max_chars=MAX_MESSAGE_CHARS)  # fmt: skip
+    try:
+        check_message(query)
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    columns = st.columns(3)
+    for column, mode in zip(columns, Mode, strict=True):
+        with column:
+            st.markdown(f"**{MODE_TITLES[mode]}**")
+            hits = retriever.search(query, 5, mode)
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "#": [h.rank for h in hits],
+                        "passage": [h.passage.title for h in hits],
+                        "score": [round(h.score, 3) for h in hits],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+    with st.expander("The passages, in hybrid order"):
+        for hit in retriever.search(query, 5, Mode.HYBRID):
+            st.markdown(f"**{hit.rank}. {html.escape(hit.passage.title)}** · BM25 {hit.bm25:.2f} · embeddings "
+                        f"{hit.dense:.2f} · question words covered {hit.coverage:.0%}")  # fmt: skip
+            st.text(hit.passage.text[:1200])
+
+
+# ------------------------------------------------------------------ 📊 evaluation
+def render_evaluation(base: Retriever) -> None:
+    st.markdown(
+        "The project wrote a set of questions about the gallery, each with a phrase from the passage that answers "
+        "it, and a set of questions the knowledge base cannot answer. Retrieval is scored by recall@k (is an "
+        "answering passage among the first k?) and MRR; answers by whether every sentence is supported by a "
+        "retrieved passage; refusals on the held-out unanswerable questions."
+    )
+    if st.button("Run the evaluation", type="primary", key="kb_eval"):
+        with ui.progress_status("Evaluating") as progress:
+            report = ev.evaluate(base, intent_classifier(), progress=progress)
+        st.session_state["kb_report"] = report
+    report = st.session_state.get("kb_report")
+    if report is None:
+        return
+    table = pd.DataFrame(report.retrieval).T.reset_index(names="retrieval")
+    st.dataframe(table, hide_index=True, width="stretch")
+    figure = px.bar(table, x="retrieval", y=["recall_at_1", "recall_at_3", "recall_at_5"], barmode="group",
+                    title="Recall@k on the test questions")  # fmt: skip
+    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_range=[0, 1])
+    st.plotly_chart(figure, width="stretch", key="kb_eval_chart")
+    a, b, c = st.columns(3)
+    a.metric("“I don't know” on held-out unanswerable questions", ui.percent(report.dont_know_rate, 0))
+    b.metric("Answered questions, every sentence supported", ui.percent(report.grounded_rate, 0))
+    c.metric("Answer time (median)", f"{report.answer_ms:.0f} ms")
+    if report.misses:
+        with st.expander(f"Questions whose passage was not in the top 3 ({len(report.misses)})"):
+            st.dataframe(pd.DataFrame(report.misses), hide_index=True, width="stretch")
+
+
+# ------------------------------------------------------------------ 🪪 model card
+def render_card(encoder_notice: str, llm_note: str) -> None:
+    intents = intent_classifier()
+    st.markdown(
+        f"""
+**Retrieval.** Okapi BM25 (k1 1.5, b 0.75) over Porter-stemmed words, and all-MiniLM-L6-v2 sentence embeddings
+({encoder_notice}); the hybrid score is half the cosine similarity plus half the BM25 score relative to the
+best match. Passages are about 160 words of whole sentences (or table rows), overlapping by about 40 words,
+each searched with its document's title.
+
+**Answers.** Quoted: the two or three sentences of the retrieved passages that best match the question (word
+overlap plus embedding similarity), each cited. The bot says it does not know when the best passage's
+confidence (half its embedding similarity, half the share of the question's informative words it contains)
+is below {DONT_KNOW_BAR:.2f}, a bar chosen on the development half of the project's questions. Language
+model: {llm_note}
+
+**Intents.** TF-IDF over words and character n-grams with logistic regression, on {intents.n_train} examples
+written by the project; held-out accuracy **{intents.accuracy:.1%}** on {intents.n_test} more.
+
+**Limitations.** It knows only its documents; numbers it quotes are the README's, measured when they were
+written. Quoting keeps answers faithful but sometimes clipped; follow-ups are understood only through the
+previous question's words. Uploaded documents last for the session and are never stored.
+"""
+    )
+
+
+# ------------------------------------------------------------------ the page
+base, encoder_notice = base_retriever(ui.settings_key())
+generator, llm_note = language_model(ui.settings_key())
+generator_name = llm_note if generator is not None else ""
+llm_note = llm_note if generator is not None else f"none (answers are quoted). {llm_note}"
+render_knowledge_base(base)
+retriever = session_retriever(base)
+st.caption(
+    f"**Data:** this gallery's README, its {len([p for p in base.passages if p.kind == 'demo'])} demo descriptions, "
+    f"the support FAQ{' and your documents' if retriever is not base else ''} · **Model:** BM25 + "
+    f"all-MiniLM-L6-v2 ({encoder_notice}) · answers {'by ' + generator_name if generator else 'quoted, with sources'}"
+)
+ui.stateful_tabs(
+    {
+        CHAT_TAB: lambda: render_chat(chatbot(retriever, generator, generator_name), llm_note),
+        DEBUG_TAB: lambda: render_debug(retriever),
+        EVAL_TAB: lambda: render_evaluation(base),
+        CARD_TAB: lambda: render_card(encoder_notice, llm_note),
+    },
+    key=TAB_KEY,
+)

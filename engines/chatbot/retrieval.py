@@ -1,0 +1,222 @@
+"""Hybrid retrieval: Okapi BM25 over stemmed words plus MiniLM sentence embeddings, fused.
+
+Each passage gets a BM25 score (scaled by the query's best, so 1.0 is the top lexical match) and a cosine
+similarity of its embedding to the question's; the hybrid score is their weighted sum. ``confidence`` says
+how well the best passage answers the question in absolute terms (the embedding similarity and the share of
+the question's informative words it contains), which is what decides "I don't know".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from engines.chatbot.knowledge import Passage
+from engines.core.errors import InputError
+from engines.core.hashing import sha256_bytes
+from engines.core.progress import Progress, null_progress
+
+DENSE_WEIGHT = 0.5  # hybrid = w * cosine + (1 - w) * BM25 / best BM25 (0.3 to 0.7 tried on the dev questions)
+ENCODER_TOKENS = 256  # MiniLM reads this many word pieces of a passage (its default 128 cut passages short)
+_TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
+STOPWORDS = frozenset(
+    """a about above after again all am an and any are as at be because been before being below between both but by
+    can could did do does doing down during each few for from further had has have having he her here hers him his
+    how i if in into is it its itself just me more most my no nor not now of off on once only or other our ours out
+    over own same she should so some such than that the their theirs them then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with would you your yours
+    tell explain please show give get know want like use used using much many also""".split()  # noqa: SIM905
+)
+
+
+class Mode(StrEnum):
+    """Which scores rank the passages."""
+
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    DENSE = "dense"
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _porter().stem(word) if len(word) > 3 else word
+
+
+@lru_cache(maxsize=1)
+def _porter():
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed words without stop words (what BM25 counts)."""
+    return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage and why it was retrieved."""
+
+    passage: Passage
+    score: float  # the ranking score of the mode used
+    bm25: float  # BM25 / best BM25 for this question, 0..1
+    dense: float  # cosine similarity of the embeddings, -1..1 (0 without an encoder)
+    coverage: float  # share of the question's informative words (IDF-weighted) found in the passage
+    rank: int
+
+
+class BM25:
+    """Okapi BM25 (k1 = 1.5, b = 0.75) over a fixed list of texts."""
+
+    def __init__(self, texts: list[str], k1: float = 1.5, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.docs = [Counter(terms(t)) for t in texts]
+        self.lengths = np.array([sum(d.values()) for d in self.docs], dtype=float)
+        self.average = float(self.lengths.mean()) if len(self.docs) else 0.0
+        frequency = Counter(term for d in self.docs for term in d)
+        n = len(self.docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+        self._default_idf = math.log(1 + (n + 0.5) / 0.5) if n else 0.0
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every text for ``query``."""
+        out = np.zeros(len(self.docs))
+        norm = self.k1 * (1 - self.b + self.b * self.lengths / max(self.average, 1e-9))
+        for term in set(terms(query)):
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            tf = np.array([d.get(term, 0) for d in self.docs], dtype=float)
+            out += idf * tf * (self.k1 + 1) / (tf + norm)
+        return out
+
+    def coverage(self, query: str, index: int) -> float:
+        """IDF-weighted share of the query's terms that occur in text ``index`` (0 when the query has none)."""
+        wanted = set(terms(query))
+        if not wanted:
+            return 0.0
+        weights = {t: self.idf.get(t, self._default_idf) for t in wanted}
+        found = sum(w for t, w in weights.items() if t in self.docs[index])
+        return found / sum(weights.values())
+
+
+class Retriever:
+    """BM25 and (when an encoder is given) embeddings over the same passages."""
+
+    def __init__(
+        self,
+        passages: list[Passage],
+        encoder=None,
+        progress: Progress = null_progress,
+        cache: Path | None = None,
+        vectors: np.ndarray | None = None,
+    ) -> None:
+        """Index ``passages``: BM25 always, embeddings when an ``encoder`` is given.
+
+        Args:
+            passages: What to search.
+            encoder: A sentence encoder (``encode(texts) -> unit rows``), or None for BM25 only.
+            progress: Reports the embedding.
+            cache: A folder where the embeddings are kept, keyed by the passages' text and the encoder.
+            vectors: Embeddings already computed for the first passages (the rest are computed).
+        """
+        if not passages:
+            raise InputError("The knowledge base is empty: add a document first.")
+        self.passages = list(passages)
+        texts = [p.searchable for p in self.passages]
+        progress(0.05, f"Indexing {len(texts)} passages (BM25)")
+        self.bm25 = BM25(texts)
+        self.encoder = encoder
+        self.vectors = None
+        if encoder is not None:
+            self.vectors = self._embed_all(texts, progress, cache, vectors)
+        progress(1.0, f"{len(texts)} passages indexed")
+
+    def _embed_all(self, texts, progress, cache, known) -> np.ndarray:
+        identity = f"|{getattr(self.encoder, 'path', '')}|{getattr(self.encoder, 'max_length', '')}"
+        key = sha256_bytes(("\n\x00".join(texts) + identity).encode())[:20]
+        path = None if cache is None else Path(cache) / f"passages-{key}.npy"
+        if path is not None and path.is_file():
+            try:
+                stored = np.load(path, allow_pickle=False)
+                if stored.shape[0] == len(texts):
+                    return stored
+            except (OSError, ValueError):
+                pass  # a damaged cache file is recomputed
+        done = 0 if known is None else len(known)
+        fresh = self.encoder.encode(texts[done:], progress=lambda f, m: progress(0.1 + 0.9 * f, m))
+        vectors = fresh if known is None else np.vstack([known, fresh]).astype(np.float32)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part.npy")
+            np.save(tmp, vectors, allow_pickle=False)
+            tmp.replace(path)
+        return vectors
+
+    def extend(self, passages: list[Passage], progress: Progress = null_progress) -> Retriever:
+        """A new retriever over these passages and the new ones (only the new ones are embedded)."""
+        return Retriever([*self.passages, *passages], self.encoder, progress, vectors=self.vectors)
+
+    @property
+    def has_dense(self) -> bool:
+        """Whether embeddings are available (else hybrid and dense fall back to BM25)."""
+        return self.vectors is not None
+
+    def sentence_vectors(self, index: int, sentences: list[str]) -> np.ndarray:
+        """Embeddings of a passage's sentences (computed once per passage, then kept)."""
+        cache = self.__dict__.setdefault("_sentence_cache", {})
+        if index not in cache:
+            cache[index] = self.encoder.encode(sentences)
+        return cache[index]
+
+    def embed(self, query: str) -> np.ndarray | None:
+        """The question's embedding (None without an encoder)."""
+        return None if self.encoder is None else self.encoder.encode([query])[0]
+
+    def search(self, query: str, k: int = 5, mode: Mode | str = Mode.HYBRID) -> list[Hit]:
+        """The ``k`` best passages for ``query`` under ``mode``, best first."""
+        mode = Mode(mode)
+        if not query or not query.strip():
+            raise InputError("Ask a question: the message is empty.")
+        raw = self.bm25.scores(query)
+        best = float(raw.max()) if raw.size else 0.0
+        lexical = raw / best if best > 0 else np.zeros_like(raw)
+        vector = self.embed(query)
+        dense = self.vectors @ vector if vector is not None else np.zeros_like(raw)
+        if mode is Mode.BM25 or vector is None:
+            ranking = lexical
+        elif mode is Mode.DENSE:
+            ranking = dense
+        else:
+            ranking = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
+        order = np.argsort(-ranking, kind="stable")[: max(1, k)]
+        return [
+            Hit(
+                self.passages[i],
+                float(ranking[i]),
+                float(lexical[i]),
+                float(dense[i]),
+                self.bm25.coverage(query, int(i)),
+                rank,
+            )
+            for rank, i in enumerate(order, start=1)
+        ]
+
+
+def confidence(hit: Hit | None, dense: bool = True) -> float:
+    """How surely the best passage answers the question, 0..1.
+
+    Half its embedding similarity (clipped at 0), half the share of the question's informative words it contains;
+    without embeddings (``dense=False``), that share alone.
+    """
+    if hit is None:
+        return 0.0
+    return 0.5 * max(0.0, hit.dense) + 0.5 * hit.coverage if dense else hit.coverage
