@@ -11,4 +11,4 @@ sections = {
     section: [st.Page(d.page, title=d.title, icon=d.icon, url_path=d.key) for d in demos]
     for section, demos in by_section().items()
 }
-st.navigation({"Start": [home], **sections}).run()
+st.navigation({"Start": [home], **sections}, expanded=True).run()  # every demo listed, however many
