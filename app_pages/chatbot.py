@@ -286,8 +286,8 @@ def render_card(encoder_notice: str, llm_note: str) -> None:
     st.markdown(
         f"""
 **Retrieval.** Okapi BM25 (k1 1.5, b 0.75) over Porter-stemmed words, and all-MiniLM-L6-v2 sentence embeddings
-({encoder_notice}); the hybrid score is half the cosine similarity plus half the BM25 score relative to the
-best match. Passages are about 160 words of whole sentences (or table rows), overlapping by about 40 words,
+({encoder_notice}); the hybrid score is 0.7 times the cosine similarity plus 0.3 times the BM25 score relative to the
+best match. Passages are about 200 words of whole sentences (or table rows), overlapping by about 50 words,
 each searched with its document's title.
 
 **Answers.** Quoted: the two or three sentences of the retrieved passages that best match the question (word

@@ -24,13 +24,16 @@ from engines.chatbot.retrieval import Hit, Mode, Retriever, confidence, terms
 from engines.core.errors import InputError
 
 MAX_MESSAGE_CHARS = 2_000  # a longer message is refused with a message (it would not be a question)
-DONT_KNOW_BELOW = 0.44  # below this confidence of the best passage the bot does not know (evaluation.calibrate on dev)
+DONT_KNOW_BELOW = 0.41  # below this confidence of the best passage the bot does not know (evaluation.calibrate on dev)
 TOP_K = 5  # passages retrieved per question
 MAX_SENTENCES = 3  # sentences quoted in an answer
 SUPPORT_OVERLAP = 0.6  # share of an answer sentence's informative words a passage must contain to support it
 INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|instructions|rules|prompt|previous|above)\b"
-    r"|\byou are now\b|\bsystem prompt\b|\bact as\b|\bnew instructions\b|\bdo not follow\b",
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompts?)\b"
+    r"|\b(ignore|disregard|forget)\b.{0,20}\b(previous|prior|above)\b.{0,20}\b(messages?|text|context)\b"
+    r"|\byou are now (an?|the|my) (ai|assistant|chatbot|bot|model|new)\b|\byou are now (dan|in developer mode)\b"
+    r"|\bsystem prompt\b|\bnew instructions\b|\bdo not follow (the|your|any) (rules|instructions)\b"
+    r"|\bact as (an?|the) (ai|assistant|chatbot|bot|model|unrestricted|different)\b",
     re.I,
 )
 CITATION = re.compile(r"\s?\[(\d{1,2})\]")

@@ -18,7 +18,7 @@ from engines.registry import DEMOS, ROOT
 
 README = ROOT / "README.md"
 FAQ = ROOT / "data" / "chatbot_faq.md"
-MAX_WORDS, OVERLAP_WORDS = 160, 40  # chosen on the dev questions (110/30, 130/35, 160/40 tried)
+MAX_WORDS, OVERLAP_WORDS = 200, 50  # chosen on the dev questions (110/30 to 240/60 tried)
 MAX_SOURCES = 20  # uploaded documents kept per session
 MAX_SOURCE_CHARS = 400_000  # an upload longer than this is cut (with a note)
 
