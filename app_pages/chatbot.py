@@ -32,7 +32,6 @@ MESSAGES = "kb_messages"
 HISTORY = "kb_history"
 UPLOADS = "kb_uploads"
 INDEX = "kb_index"
-FEEDBACK = "kb_feedback"
 PENDING = "kb_pending"
 CHAT_TAB, DEBUG_TAB, EVAL_TAB, CARD_TAB = "💬 Chat", "🔎 Retrieval", "📊 Evaluation", "🪪 Model card"
 MODE_TITLES = {Mode.HYBRID: "hybrid (BM25 + MiniLM)", Mode.BM25: "BM25 only", Mode.DENSE: "embeddings only"}
@@ -49,20 +48,15 @@ ui.page_header(
 
 
 # ------------------------------------------------------------------ models and the knowledge base
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="Building the knowledge base (the first visit embeds about 100 passages)…")
 def base_retriever(settings_key: tuple[str, ...]) -> tuple[Retriever, str]:
     """The default knowledge base, indexed (embeddings cached on disk), and which encoder it uses."""
     from engines.core.embeddings import load_encoder
 
-    with ui.progress_status("Building the knowledge base") as progress:
-        encoder, resolved = load_encoder(progress=lambda f, m: progress(0.3 * f, m), max_length=ENCODER_TOKENS)
-        retriever = Retriever(
-            passages(default_sources()),
-            encoder,
-            progress=lambda f, m: progress(0.3 + 0.7 * f, m),
-            cache=cache_dir() / "chatbot",
-        )
-    return retriever, resolved.notice
+    encoder, resolved = load_encoder(max_length=ENCODER_TOKENS)
+    retriever = Retriever(passages(default_sources()), encoder, cache=cache_dir() / "chatbot")
+    notice = resolved.notice if encoder is not None else "MiniLM is not installed here, so BM25 alone"
+    return retriever, notice
 
 
 @st.cache_resource(show_spinner=False)
@@ -123,24 +117,26 @@ def show_answer(answer: Answer, index: int) -> None:
                 st.text(hit.passage.text[:1500])
     elif answer.kind == "dont_know":
         st.caption(f"confidence {answer.confidence:.2f}: below the bar of {DONT_KNOW_BAR:.2f}, so no answer is made up")
-    rating = st.feedback("thumbs", key=f"kb_fb_{index}")
-    if rating is not None:
-        st.session_state.setdefault(FEEDBACK, {})[index] = rating
+    st.feedback("thumbs", key=f"kb_fb_{index}")  # its value lives in session_state under that key
 
 
 def render_chat(bot: Chatbot, llm_note: str) -> None:
     messages = st.session_state.setdefault(MESSAGES, [])
+    conversation = st.container()  # drawn above the input, so a new exchange appears where it belongs
+    suggestions = st.empty()
     if not messages:
-        st.markdown("Try one of these, or type your own question below:")
-        columns = st.columns(len(SUGGESTIONS))
-        for i, (column, text) in enumerate(zip(columns, SUGGESTIONS, strict=True)):
-            if column.button(text, key=f"kb_preset_{i}", width="stretch"):
-                st.session_state[PENDING] = text
-    for i, message in enumerate(messages):
-        with st.chat_message(message["role"]):
-            st.markdown(ui.escape_markdown(message["content"]))
-            if message["role"] == "assistant":
-                show_answer(message["answer"], i)
+        with suggestions.container():
+            st.markdown("Try one of these, or type your own question below:")
+            columns = st.columns(len(SUGGESTIONS))
+            for i, (column, text) in enumerate(zip(columns, SUGGESTIONS, strict=True)):
+                if column.button(text, key=f"kb_preset_{i}", width="stretch"):
+                    st.session_state[PENDING] = text
+    with conversation:
+        for i, message in enumerate(messages):
+            with st.chat_message(message["role"]):
+                st.markdown(ui.escape_markdown(message["content"]))
+                if message["role"] == "assistant":
+                    show_answer(message["answer"], i)
     prompt = st.chat_input(f"Ask about the gallery (up to {MAX_MESSAGE_CHARS:,} characters)", key="kb_input")
     prompt = prompt if prompt is not None else st.session_state.pop(PENDING, None)
     if prompt is None:
@@ -150,16 +146,18 @@ def render_chat(bot: Chatbot, llm_note: str) -> None:
     except InputError as exc:
         st.error(str(exc))
         return
-    with st.chat_message("user"):
-        st.markdown(ui.escape_markdown(question))
-    with st.chat_message("assistant"):
-        answer = bot.respond(question)
-        st.write_stream(stream_words(ui.escape_markdown(answer.text), delay=0.01))
-        messages += [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": answer.text, "answer": answer},
-        ]
-        show_answer(answer, len(messages) - 1)
+    suggestions.empty()
+    with conversation:
+        with st.chat_message("user"):
+            st.markdown(ui.escape_markdown(question))
+        with st.chat_message("assistant"):
+            answer = bot.respond(question)
+            st.write_stream(stream_words(ui.escape_markdown(answer.text), delay=0.01))
+            messages += [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": answer.text, "answer": answer},
+            ]
+            show_answer(answer, len(messages) - 1)
 
 
 def render_knowledge_base(base: Retriever) -> None:
@@ -187,10 +185,10 @@ def render_knowledge_base(base: Retriever) -> None:
             st.session_state.pop(INDEX, None)
             st.rerun()
         if st.button("New conversation", key="kb_reset"):
-            for key in (MESSAGES, HISTORY, FEEDBACK):
+            for key in [MESSAGES, HISTORY, *(k for k in st.session_state if str(k).startswith("kb_fb_"))]:
                 st.session_state.pop(key, None)
             st.rerun()
-        ratings = list(st.session_state.get(FEEDBACK, {}).values())
+        ratings = [v for k, v in st.session_state.items() if str(k).startswith("kb_fb_") and v is not None]
         if ratings:
             st.caption(f"Your feedback this session: 👍 {ratings.count(1)} · 👎 {ratings.count(0)}")
 
@@ -227,8 +225,11 @@ def render_debug(retriever: Retriever) -> None:
     except InputError as exc:
         st.error(str(exc))
         return
-    columns = st.columns(3)
-    for column, mode in zip(columns, Mode, strict=True):
+    modes = list(Mode) if retriever.has_dense else [Mode.BM25]
+    if not retriever.has_dense:
+        st.info("No sentence encoder is available here, so hybrid and embedding rankings are the same as BM25.")
+    columns = st.columns(len(modes))
+    for column, mode in zip(columns, modes, strict=True):
         with column:
             st.markdown(f"**{MODE_TITLES[mode]}**")
             hits = retriever.search(query, 5, mode)
@@ -315,8 +316,9 @@ render_knowledge_base(base)
 retriever = session_retriever(base)
 st.caption(
     f"**Data:** this gallery's README, its {len([p for p in base.passages if p.kind == 'demo'])} demo descriptions, "
-    f"the support FAQ{' and your documents' if retriever is not base else ''} · **Model:** BM25 + "
-    f"all-MiniLM-L6-v2 ({encoder_notice}) · answers {'by ' + generator_name if generator else 'quoted, with sources'}"
+    f"the support FAQ{' and your documents' if retriever is not base else ''} · **Model:** "
+    + (f"BM25 + all-MiniLM-L6-v2 ({encoder_notice})" if base.has_dense else f"BM25 ({encoder_notice})")
+    + f" · answers {'by ' + generator_name if generator else 'quoted, with sources'}"
 )
 ui.stateful_tabs(
     {

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engines.chatbot.dialogue import Intent, IntentClassifier, rewrite
+from engines.chatbot.knowledge import SENTENCE_BREAK
 from engines.chatbot.retrieval import Hit, Mode, Retriever, confidence, terms
 from engines.core.errors import InputError
 
@@ -36,6 +37,8 @@ INJECTION = re.compile(
     r"|\bact as (an?|the) (ai|assistant|chatbot|bot|model|unrestricted|different)\b",
     re.I,
 )
+DEFAULT_MARK = re.compile(r"\bdefault\b", re.I)  # the README marks the model each page uses as its default
+DEFAULT_BONUS = 0.1
 CITATION = re.compile(r"\s?\[(\d{1,2})\]")
 DONT_KNOW_REPLY = re.compile(r"\s*i\s+don[’']?t\s+know\.?\s*", re.I)
 SMALL_TALK = {
@@ -104,7 +107,7 @@ def sentences(text: str) -> list[str]:
     """The sentences (or table rows and list items) of a passage."""
     out = []
     for line in text.split("\n"):
-        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", line) if s.strip()]
+        out += [s.strip() for s in SENTENCE_BREAK.split(line) if s.strip()]
     return out
 
 
@@ -216,7 +219,8 @@ class Chatbot:
                     continue
                 seen.add(sentence)
                 lexical = len(words & wanted) / max(1, len(wanted))
-                candidates.append((lexical + float(similarity) + 0.15 * (1 / hit.rank), sentence, hit))
+                default = DEFAULT_BONUS if DEFAULT_MARK.search(sentence) else 0.0  # the model the demo uses
+                candidates.append((lexical + float(similarity) + 0.15 * (1 / hit.rank) + default, sentence, hit))
         chosen = sorted(candidates, key=lambda c: -c[0])[:MAX_SENTENCES]
         if not chosen:
             return self._dont_know(message, question, intent, probability, sure, hits, started)

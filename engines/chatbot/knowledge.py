@@ -28,7 +28,10 @@ _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _HTML = re.compile(r"<[^>]+>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 _ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+SENTENCE_BREAK = re.compile(  # after . ! ? but not after "et al.", "e.g." and the like
+    r"(?<=[.!?])(?<!\bet al\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bNo\.)(?<!\bed\.)(?<!\bDr\.)"
+    r"(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)\s+(?=[A-Z0-9\"'(])"
+)
 
 
 @dataclass(frozen=True)
@@ -196,10 +199,10 @@ def units(text: str) -> list[str]:
                 else:
                     merged[-1] += " " + line
             for item in merged:
-                out += [s.strip() for s in _SENTENCE_END.split(item) if s.strip()]
+                out += [s.strip() for s in SENTENCE_BREAK.split(item) if s.strip()]
             continue
         paragraph = " ".join(lines)
-        out += [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
+        out += [s.strip() for s in SENTENCE_BREAK.split(paragraph) if s.strip()]
     return out
 
 

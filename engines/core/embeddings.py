@@ -126,7 +126,8 @@ class SentenceEncoder:
         self.model = AutoModel.from_pretrained(self.path)
         self.model.eval()
         self.dim = int(self.model.config.hidden_size)
-        self.max_length = max_length
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        self.max_length = min(max_length, int(positions)) if positions else max_length  # never past the model
         self.batch_size = batch_size
 
     def tokenize(self, texts: Sequence[str]) -> Any:

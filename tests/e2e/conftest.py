@@ -59,6 +59,7 @@ README_SCREENSHOTS = (
     "imageclf",
     "detect-video",
     "voice-file",
+    "chatbot-answer",
 )  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
 MAX_SCREENSHOT_HEIGHT = 5000  # px: a full page, but never a giant image
 SERVER_START_TIMEOUT_S = 60
