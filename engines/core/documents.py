@@ -54,7 +54,7 @@ def _check_size(data: bytes, filename: str) -> None:
         raise InputError(f"`{filename}` is empty. Upload {DOCUMENT_EXPECTED}.")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(
-            f"`{filename}` is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB. "
+            f"`{filename}` is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB. "
             "Upload a shorter document or paste the part you need."
         )
 

@@ -65,7 +65,7 @@ def decode_text(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES
         raise InputError(f"`{filename}` is empty. Upload {expected}.")
     if len(data) > max_bytes:
         raise InputError(
-            f"`{filename}` is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. Split it into smaller files."
+            f"`{filename}` is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Split it into smaller files."
         )
     for magic, kind in MAGIC.items():
         if data.startswith(magic):

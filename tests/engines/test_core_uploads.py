@@ -141,8 +141,8 @@ def test_unsupported_extension_is_rejected(name):
 
 
 def test_oversize_file_is_rejected_with_the_limit():
-    data = b"message\n" + b"hello there\n" * 200_000  # 2.4 MB
-    with pytest.raises(InputError, match=r"is 2\.4 MB; the limit is 1 MB\. Split it into smaller files"):
+    data = b"message\n" + b"hello there\n" * 200_000  # 2.3 MB (2,400,008 bytes)
+    with pytest.raises(InputError, match=r"is 2\.3 MB; the limit is 1 MB\. Split it into smaller files"):
         read_table(data, "big.csv", max_rows=10, max_bytes=1_000_000)
     assert len(read_table(data, "big.csv", max_rows=10, max_bytes=3_000_000).frame) == 10
 

@@ -616,7 +616,7 @@ def test_the_bundled_corpus():
         (b"", "empty.txt", "is empty"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "picture.txt", "not a text file"),
         (bytes(random.Random(0).randrange(256) for _ in range(4000)) + b"\x00" * 100, "noise.txt", "binary data"),
-        (b"The quick brown fox. " * 1_300_000, "huge.txt", "the limit is 26 MB"),
+        (b"The quick brown fox. " * 1_300_000, "huge.txt", "the limit is 25 MB"),
         (b"x", "one.txt", "only 1 character of"),
         (b"a" * 500, "aaaa.txt", "repeats a single character"),
         (b"The quick brown fox jumps over the lazy dog.", "short.txt", "at least 200"),
