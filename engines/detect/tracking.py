@@ -68,46 +68,33 @@ class IoUTracker:
 
     def update(self, detections: list[Detection]) -> list[Track]:
         """Match this frame's detections; returns the tracks seen in this frame (new ones included)."""
-        pairs = sorted(
-            (
-                (iou(track.detection.box, det.box), t, d)
-                for t, track in enumerate(self.tracks)
-                for d, det in enumerate(detections)
-                if track.detection.label == det.label
-            ),
-            reverse=True,
-        )
         used_tracks: set[int] = set()
         used_dets: set[int] = set()
         current: list[Track] = []
-        for overlap, t, d in pairs:
-            if overlap < self.min_iou:
-                break
-            if t in used_tracks or d in used_dets:
-                continue
-            track = self.tracks[t]
-            track.detection, track.hits, track.missed = detections[d], track.hits + 1, 0
-            used_tracks.add(t)
-            used_dets.add(d)
-            current.append(track)
-        jumps = sorted(
-            (
-                (_jump(track.detection, det), t, d)
+
+        def match(pairs: list[tuple[float, int, int]], good) -> None:
+            """Greedily pair tracks and detections in the order of ``pairs`` while ``good(score)`` holds."""
+            for score, t, d in pairs:
+                if not good(score):
+                    break
+                if t in used_tracks or d in used_dets:
+                    continue
+                track = self.tracks[t]
+                track.detection, track.hits, track.missed = detections[d], track.hits + 1, 0
+                used_tracks.add(t)
+                used_dets.add(d)
+                current.append(track)
+
+        def candidates(score) -> list[tuple[float, int, int]]:
+            return [
+                (score(track.detection, det), t, d)
                 for t, track in enumerate(self.tracks)
                 for d, det in enumerate(detections)
                 if t not in used_tracks and d not in used_dets and track.detection.label == det.label
-            ),
-        )
-        for distance, t, d in jumps:
-            if distance > self.max_jump:
-                break
-            if t in used_tracks or d in used_dets:
-                continue
-            track = self.tracks[t]
-            track.detection, track.hits, track.missed = detections[d], track.hits + 1, 0
-            used_tracks.add(t)
-            used_dets.add(d)
-            current.append(track)
+            ]
+
+        match(sorted(candidates(lambda a, b: iou(a.box, b.box)), reverse=True), lambda o: o >= self.min_iou)
+        match(sorted(candidates(_jump)), lambda distance: distance <= self.max_jump)
         for t, track in enumerate(self.tracks):
             if t not in used_tracks:
                 track.missed += 1
