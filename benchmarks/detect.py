@@ -22,9 +22,7 @@ Anchor: issue 9's target, at least 15 frames a second processed through WebRTC o
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import statistics
 import tempfile
 import time
@@ -101,9 +99,9 @@ def _photo_rows(folder: Path, seeds: int, progress) -> list[Record]:
 
 
 def _live_rows(folder: Path, progress) -> list[Record]:
-    from tests.e2e.webrtc_probe import run_probe
+    from tests.e2e.webrtc_probe import run_probe, unavailable
 
-    if os.geteuid() != 0 or shutil.which("unshare") is None or not Path("/usr/bin/chromium").exists():
+    if unavailable() or not Path("/usr/bin/chromium").exists():
         progress("detect: the WebRTC row needs root, unshare and /usr/bin/chromium; skipped")
         return []
     with tempfile.TemporaryDirectory(prefix="detect-bench-") as out:

@@ -24,9 +24,7 @@ pick instead, gets its rows when its weights can be loaded.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
 import tempfile
 import time
 from collections import Counter
@@ -103,9 +101,9 @@ def _sample_rows(folder: Path, progress) -> list[Record]:
 
 
 def _live_rows(folder: Path, progress) -> list[Record]:
-    from tests.e2e.webrtc_probe import run_probe
+    from tests.e2e.webrtc_probe import run_probe, unavailable
 
-    if os.geteuid() != 0 or shutil.which("unshare") is None or not Path("/usr/bin/chromium").exists():
+    if unavailable() or not Path("/usr/bin/chromium").exists():
         progress("voice: the WebRTC row needs root, unshare and /usr/bin/chromium; skipped")
         return []
     with (folder / "transcripts.csv").open(encoding="utf-8") as listing:

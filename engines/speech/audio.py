@@ -39,7 +39,9 @@ class Audio:
     @property
     def int16(self) -> np.ndarray:
         """The samples as 16-bit integers (what pocketsphinx reads)."""
-        return (np.clip(self.samples, -1.0, 1.0) * 32767).astype(np.int16)
+        from engines.speech.vad import as_int16
+
+        return as_int16(self.samples)
 
 
 def level_dbfs(samples: np.ndarray) -> float:

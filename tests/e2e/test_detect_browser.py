@@ -7,9 +7,7 @@ private network namespace, the fake camera playing a clip made from a photo with
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import statistics
 
 import pytest
@@ -18,7 +16,7 @@ from tests.conftest import require_dataset
 
 from .conftest import _require_browser_stack, keep_live_screenshot, wait_for_app_idle
 from .test_browser import assert_clean_console, metric_value, open_page, take_camera_photo
-from .webrtc_probe import run_probe
+from .webrtc_probe import run_probe, unavailable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 TITLE = "Live object detection"
@@ -29,8 +27,8 @@ PROBE_SECONDS = 20
 def test_the_live_camera_shows_people_detected_at_15_frames_a_second(shared_data, tmp_path):
     _require_browser_stack()
     folder = require_dataset(shared_data, "sample-images")
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("the live camera test needs root and unshare for a private network namespace (TESTING.md)")
+    if unavailable():
+        pytest.skip(unavailable())
     result = run_probe("camera", [folder / "person.jpg"], tmp_path / "probe", seconds=PROBE_SECONDS)
     keep_live_screenshot(tmp_path / "probe" / "live.png", "detect-live")
     assert not result["errors"], result

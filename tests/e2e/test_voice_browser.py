@@ -8,9 +8,7 @@ fallbacks use the session's app server like the other browser tests.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
 from collections import Counter
 
 import pytest
@@ -20,7 +18,7 @@ from tests.conftest import require_dataset
 
 from .conftest import _require_browser_stack, keep_live_screenshot, wait_for_app_idle
 from .test_browser import assert_clean_console, open_page
-from .webrtc_probe import run_probe
+from .webrtc_probe import run_probe, unavailable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 TITLE = "Voice to text"
@@ -38,8 +36,8 @@ def words(text: str) -> list[str]:
 def test_speech_into_the_microphone_appears_as_a_transcript(shared_data, tmp_path):
     _require_browser_stack()
     folder = require_dataset(shared_data, "speech-samples")
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("the live microphone test needs root and unshare for a private network namespace (TESTING.md)")
+    if unavailable():
+        pytest.skip(unavailable())
     with (folder / "transcripts.csv").open(encoding="utf-8") as listing:
         reference = {row["file"]: row["transcript"] for row in csv.DictReader(listing)}
     result = run_probe("microphone", [folder / f for f in SPOKEN], tmp_path / "probe", seconds=LISTEN_S)

@@ -180,10 +180,18 @@ def probe(kind: str, media: list[Path], out: Path, seconds: float) -> dict:
     return result
 
 
+def unavailable() -> str | None:
+    """Why the probe cannot run here (it needs root and unshare for its private network), or None."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return "the live WebRTC probe needs root and unshare (util-linux) for a private network namespace (TESTING.md)"
+    return None
+
+
 def run_probe(kind: str, media: list[Path], out: Path, seconds: float = 20.0, timeout: float = 240.0) -> dict:
     """Run :func:`probe` in a fresh network namespace (``unshare -n``, as root); its JSON result."""
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        raise RuntimeError("the live WebRTC tests need root and unshare (util-linux) for a private network")
+    reason = unavailable()
+    if reason:
+        raise RuntimeError(reason)
     done = subprocess.run(
         ["unshare", "-n", sys.executable, "-m", "tests.e2e.webrtc_probe", kind, *map(str, media), "--out", str(out),
          "--seconds", str(seconds)],
