@@ -112,7 +112,7 @@ def show_answer(answer: Answer, index: int) -> None:
             for number, hit in enumerate(answer.sources, start=1):
                 st.markdown(
                     f"**[{number}] {html.escape(hit.passage.title)}** · score {hit.score:.3f} "
-                    f"(BM25 {hit.bm25:.2f}, embeddings {hit.dense:.2f})"
+                    f"(BM25 {hit.bm25:.2f}, embeddings {hit.dense:.2f}, best sentence {hit.sentence:.2f})"
                 )
                 st.text(hit.passage.text[:1500])
     elif answer.kind == "dont_know":
@@ -247,7 +247,7 @@ def render_debug(retriever: Retriever) -> None:
     with st.expander("The passages, in hybrid order"):
         for hit in retriever.search(query, 5, Mode.HYBRID):
             st.markdown(f"**{hit.rank}. {html.escape(hit.passage.title)}** · BM25 {hit.bm25:.2f} · embeddings "
-                        f"{hit.dense:.2f} · question words covered {hit.coverage:.0%}")  # fmt: skip
+                        f"{hit.dense:.2f} · best sentence {hit.sentence:.2f} · question words covered {hit.coverage:.0%}")  # fmt: skip
             st.text(hit.passage.text[:1200])
 
 
@@ -255,9 +255,10 @@ def render_debug(retriever: Retriever) -> None:
 def render_evaluation(base: Retriever) -> None:
     st.markdown(
         "The project wrote a set of questions about the gallery, each with a phrase from the passage that answers "
-        "it, and a set of questions the knowledge base cannot answer. Retrieval is scored by recall@k (is an "
-        "answering passage among the first k?) and MRR; answers by whether every sentence is supported by a "
-        "retrieved passage; refusals on the held-out unanswerable questions."
+        "it (plus phrases of other passages judged, blind, to answer it too), and a set of questions the knowledge "
+        "base cannot answer. Retrieval is scored by recall@k (is an answering passage among the first k?) and MRR; "
+        "answers by whether every sentence is supported by a retrieved passage; refusals on the held-out "
+        "unanswerable questions."
     )
     if st.button("Run the evaluation", type="primary", key="kb_eval"):
         with ui.progress_status("Evaluating") as progress:
@@ -287,13 +288,13 @@ def render_card(encoder_notice: str, llm_note: str) -> None:
     st.markdown(
         f"""
 **Retrieval.** Okapi BM25 (k1 1.5, b 0.75) over Porter-stemmed words, and all-MiniLM-L6-v2 sentence embeddings
-({encoder_notice}); the hybrid score is 0.7 times the cosine similarity plus 0.3 times the BM25 score relative to the
-best match. Passages are about 200 words of whole sentences (or table rows), overlapping by about 50 words,
+({encoder_notice}); the hybrid score is 0.7 times the embedding similarity (the mean of the passage's cosine and
+its best sentence's) plus 0.3 times the BM25 score relative to the best match. Passages are about 200 words of whole sentences (or table rows), overlapping by about 50 words,
 each searched with its document's title.
 
 **Answers.** Quoted: the two or three sentences of the retrieved passages that best match the question (word
 overlap plus embedding similarity), each cited. The bot says it does not know when the best passage's
-confidence (half its embedding similarity, half the share of the question's informative words it contains)
+confidence (half its passage's cosine similarity, half the share of the question's informative words it contains)
 is below {DONT_KNOW_BAR:.2f}, a bar chosen on the development half of the project's questions. Language
 model: {llm_note}
 

@@ -6,7 +6,9 @@ answers it), ``data/chatbot_unanswerable.tsv`` and ``data/chatbot_followups.tsv`
 ``test``. The "I don't know" bar is the one shipped in ``engines.chatbot.answer`` (chosen on ``dev`` by
 ``evaluation.calibrate``; the benchmark prints what ``dev`` would choose now, beside it). Rows, on ``test``:
 
-- ``hybrid`` (default), ``bm25``, ``dense``: recall@1/3/5 and MRR@10 of the passages retrieved;
+- ``hybrid`` (default), ``bm25``, ``dense``: recall@1/3/5 and MRR@10 of the passages retrieved, a passage
+  being relevant when it holds the question's evidence phrase or one judged to answer it in the pooled, blind
+  judgements (``data/chatbot_judgements.tsv``); the same with the question's own phrase only, beside them;
 - ``chatbot``: the share of held-out unanswerable questions answered "I don't know", the share of answerable
   questions refused, the share of answers whose every sentence a retrieved passage supports, the median
   answer time (offline, quoting), follow-up recall@3 as the bot searches them, and the intent classifier's
@@ -60,6 +62,9 @@ def run(data_dir: Path, seeds: int = 1, progress=print) -> tuple[list[Record], l
     records = []
     for mode, metrics in report.retrieval.items():
         records += [Record(ENGINE, DATASET, mode, m, float(v), mode == "hybrid") for m, v in metrics.items()]
+    for mode, metrics in report.strict.items():
+        name = f"{mode}, each question's own phrase only"
+        records += [Record(ENGINE, DATASET, name, m, float(v), False) for m, v in metrics.items()]
     bot = {
         "dont_know_rate": report.dont_know_rate,
         "refused_answerable": report.false_dont_know_rate,

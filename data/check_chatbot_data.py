@@ -12,6 +12,8 @@ It then checks that:
 
 - every ``evidence`` phrase in ``chatbot_questions.tsv`` and ``chatbot_followups.tsv`` occurs verbatim in a
   document of the knowledge base (and, for questions, in a document of the declared ``source``);
+- every phrase in ``chatbot_judgements.tsv`` (passages judged, blind, to answer a question too) belongs to a
+  question of ``chatbot_questions.tsv`` and occurs in a passage the chatbot indexes;
 - splits are ``dev`` or ``test``, and questions are not repeated within or across the files;
 - ``chatbot_intents.tsv`` has exactly the five intents, at least 50 distinct examples each.
 
@@ -39,6 +41,7 @@ README = ROOT / "README.md"
 FAQ = DATA / "chatbot_faq.md"
 QUESTIONS = DATA / "chatbot_questions.tsv"
 FOLLOWUPS = DATA / "chatbot_followups.tsv"
+JUDGEMENTS = DATA / "chatbot_judgements.tsv"
 UNANSWERABLE = DATA / "chatbot_unanswerable.tsv"
 INTENTS = DATA / "chatbot_intents.tsv"
 
@@ -47,6 +50,7 @@ SPLITS = ("dev", "test")
 INTENT_NAMES = ("greeting", "thanks", "question", "out_of_scope", "human")
 MIN_PER_INTENT = 50
 EVIDENCE_WORDS = (3, 10)
+JUDGED_WORDS = (4, 15)  # phrases judged in other passages (data/chatbot_judgements.tsv)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -181,6 +185,31 @@ def check_evidence(
             warnings.append(f"{name}: evidence {phrase!r} occurs in {len(hits)} documents ({where})")
 
 
+def check_judgements(rows: list[dict[str, str]], questions: list[dict[str, str]], problems: list[str]) -> None:
+    """Each judged phrase belongs to a known question and occurs in a passage the chatbot indexes.
+
+    Judged phrases were copied from passages (Markdown already turned into plain text), so they are looked up
+    the way the evaluation looks them up, in the engine's own passages.
+    """
+    from engines.chatbot.evaluation import relevant
+    from engines.chatbot.knowledge import default_sources, passages
+
+    known = {row["question"] for row in questions}
+    indexed = passages(default_sources())
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        question, phrase = row["question"], row["evidence"]
+        if question not in known:
+            problems.append(f"{JUDGEMENTS.name}: unknown question {question!r}")
+        if (question, phrase) in seen:
+            problems.append(f"{JUDGEMENTS.name}: {phrase!r} is listed twice for {question!r}")
+        seen.add((question, phrase))
+        if not JUDGED_WORDS[0] <= len(phrase.split()) <= JUDGED_WORDS[1]:
+            problems.append(f"{JUDGEMENTS.name}: {phrase!r} has {len(phrase.split())} words (want 4-15)")
+        if not any(relevant(passage, phrase) for passage in indexed):
+            problems.append(f"{JUDGEMENTS.name}: {phrase!r} is in no passage of the knowledge base")
+
+
 def check_splits(name: str, rows: list[dict[str, str]], problems: list[str]) -> Counter:
     """Count rows per split; an unknown split value is a problem."""
     counts = Counter(row["split"] for row in rows)
@@ -230,6 +259,7 @@ def main() -> int:
 
     questions = read_tsv(QUESTIONS, ("split", "question", "evidence", "source"), problems)
     followups = read_tsv(FOLLOWUPS, ("first", "followup", "evidence"), problems)
+    judgements = read_tsv(JUDGEMENTS, ("question", "evidence"), problems)
     unanswerable = read_tsv(UNANSWERABLE, ("split", "question"), problems)
     intents = read_tsv(INTENTS, ("intent", "text"), problems)
 
@@ -238,6 +268,7 @@ def main() -> int:
             problems.append(f"{QUESTIONS.name}: unknown source {row['source']!r} for {row['question']!r}")
     check_evidence(QUESTIONS.name, questions, docs, problems, warnings)
     check_evidence(FOLLOWUPS.name, followups, docs, problems, warnings)
+    check_judgements(judgements, questions, problems)
     question_splits = check_splits(QUESTIONS.name, questions, problems)
     unanswerable_splits = check_splits(UNANSWERABLE.name, unanswerable, problems)
     check_duplicates(
@@ -262,6 +293,8 @@ def main() -> int:
         + ", ".join(f"{s} {sources[s]}" for s in SOURCES)
     )
     print(f"{FOLLOWUPS.name}: {len(followups)} follow-up pairs")
+    judged = len({row["question"] for row in judgements})
+    print(f"{JUDGEMENTS.name}: {len(judgements)} judged phrases for {judged} questions")
     print(
         f"{UNANSWERABLE.name}: {len(unanswerable)} questions, "
         + ", ".join(f"{s} {unanswerable_splits[s]}" for s in SPLITS)

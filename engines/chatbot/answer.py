@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engines.chatbot.dialogue import Intent, IntentClassifier, rewrite
-from engines.chatbot.knowledge import SENTENCE_BREAK
+from engines.chatbot.knowledge import sentences
 from engines.chatbot.retrieval import Hit, Mode, Retriever, confidence, terms
 from engines.core.errors import InputError
 
@@ -101,14 +101,6 @@ def check_message(message: object) -> str:
             "long document, upload it to the knowledge base and ask a short question."
         )
     return message.strip()
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences (or table rows and list items) of a passage."""
-    out = []
-    for line in text.split("\n"):
-        out += [s.strip() for s in SENTENCE_BREAK.split(line) if s.strip()]
-    return out
 
 
 def overlap(sentence: str, passage: str) -> float:
@@ -202,12 +194,12 @@ class Chatbot:
         for hit in hits:
             if self._confidence(hit) < self.threshold * 0.8:
                 continue
-            every = sentences(hit.passage.text)
-            similar = (
-                self.retriever.sentence_vectors(hit.passage.index, every) @ vector
-                if vector is not None
-                else np.zeros(len(every))
-            )
+            if vector is not None:
+                every, rows = self.retriever.sentence_vectors(hit.passage.index)
+                similar = rows @ vector
+            else:
+                every = sentences(hit.passage.text)
+                similar = np.zeros(len(every))
             for sentence, similarity in zip(every, similar, strict=True):
                 if is_instruction(sentence):
                     notes.append(

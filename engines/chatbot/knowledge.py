@@ -231,6 +231,14 @@ def chunk(source: Source, max_words: int = MAX_WORDS, overlap_words: int = OVERL
     return passages
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences (or table rows and list items) of a passage."""
+    out = []
+    for line in text.split("\n"):
+        out += [s.strip() for s in SENTENCE_BREAK.split(line) if s.strip()]
+    return out
+
+
 def passages(sources: list[Source]) -> list[Passage]:
     """Every source cut into passages, numbered in order."""
     out: list[Passage] = []

@@ -1,7 +1,9 @@
 """Hybrid retrieval: Okapi BM25 over stemmed words plus MiniLM sentence embeddings, fused.
 
-Each passage gets a BM25 score (scaled by the query's best, so 1.0 is the top lexical match) and a cosine
-similarity of its embedding to the question's; the hybrid score is their weighted sum. ``confidence`` says
+Each passage gets a BM25 score (scaled by the query's best, so 1.0 is the top lexical match) and an embedding
+similarity to the question: the mean of the passage's cosine and its best sentence's (a passage of 200 words
+can hold the one sentence that answers among others about something else, and MiniLM reads only its first 256
+word pieces); the hybrid score is their weighted sum. ``confidence`` says
 how well the best passage answers the question in absolute terms (the embedding similarity and the share of
 the question's informative words it contains), which is what decides "I don't know".
 """
@@ -18,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.chatbot.knowledge import Passage
+from engines.chatbot.knowledge import Passage, sentences
 from engines.core.errors import InputError
 from engines.core.hashing import sha256_bytes
 from engines.core.progress import Progress, null_progress
 
-DENSE_WEIGHT = 0.7  # hybrid = w * cosine + (1 - w) * BM25 / best BM25 (0.3 to 0.8 tried on the dev questions)
+DENSE_WEIGHT = 0.7  # hybrid = w * similarity + (1 - w) * BM25 / best BM25 (0.3 to 0.8 tried on the dev questions)
+SENTENCE_WEIGHT = 0.5  # similarity = w * best sentence's cosine + (1 - w) * passage's (0 to 1 tried on dev)
 ENCODER_TOKENS = 256  # MiniLM reads this many word pieces of a passage (its default 128 cut passages short)
 _TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
 STOPWORDS = frozenset(
@@ -68,9 +71,10 @@ class Hit:
     passage: Passage
     score: float  # the ranking score of the mode used
     bm25: float  # BM25 / best BM25 for this question, 0..1
-    dense: float  # cosine similarity of the embeddings, -1..1 (0 without an encoder)
+    dense: float  # cosine similarity of the passage's embedding, -1..1 (0 without an encoder)
     coverage: float  # share of the question's informative words (IDF-weighted) found in the passage
     rank: int
+    sentence: float = 0.0  # cosine similarity of its best sentence (ranking blends it in; confidence does not)
 
 
 class BM25:
@@ -109,7 +113,7 @@ class BM25:
 
 
 class Retriever:
-    """BM25 and (when an encoder is given) embeddings over the same passages."""
+    """BM25 and (when an encoder is given) embeddings of the passages and of their sentences."""
 
     def __init__(
         self,
@@ -118,6 +122,7 @@ class Retriever:
         progress: Progress = null_progress,
         cache: Path | None = None,
         vectors: np.ndarray | None = None,
+        sentence_rows: np.ndarray | None = None,
     ) -> None:
         """Index ``passages``: BM25 always, embeddings when an ``encoder`` is given.
 
@@ -125,8 +130,9 @@ class Retriever:
             passages: What to search.
             encoder: A sentence encoder (``encode(texts) -> unit rows``), or None for BM25 only.
             progress: Reports the embedding.
-            cache: A folder where the embeddings are kept, keyed by the passages' text and the encoder.
+            cache: A folder where the embeddings are kept, keyed by the texts and the encoder.
             vectors: Embeddings already computed for the first passages (the rest are computed).
+            sentence_rows: Embeddings already computed for those passages' sentences, in order.
         """
         if not passages:
             raise InputError("The knowledge base is empty: add a document first.")
@@ -135,15 +141,21 @@ class Retriever:
         progress(0.05, f"Indexing {len(texts)} passages (BM25)")
         self.bm25 = BM25(texts)
         self.encoder = encoder
-        self.vectors = None
+        self.vectors = self.sentence_rows = None
+        split = [sentences(p.text) or [p.text] for p in self.passages]
+        self._sentences = split
+        self._offsets = np.cumsum([0] + [len(s) for s in split[:-1]])  # each passage's first row in sentence_rows
         if encoder is not None:
-            self.vectors = self._embed_all(texts, progress, cache, vectors)
+            report = lambda start, end: lambda f, m: progress(start + (end - start) * f, m)  # noqa: E731
+            self.vectors = self._embed(texts, "passages", report(0.1, 0.4), cache, vectors)
+            flat = [sentence for group in split for sentence in group]
+            self.sentence_rows = self._embed(flat, "sentences", report(0.4, 0.95), cache, sentence_rows)
         progress(1.0, f"{len(texts)} passages indexed")
 
-    def _embed_all(self, texts, progress, cache, known) -> np.ndarray:
+    def _embed(self, texts: list[str], what: str, progress: Progress, cache, known) -> np.ndarray:
         identity = f"|{getattr(self.encoder, 'path', '')}|{getattr(self.encoder, 'max_length', '')}"
         key = sha256_bytes(("\n\x00".join(texts) + identity).encode())[:20]
-        path = None if cache is None else Path(cache) / f"passages-{key}.npy"
+        path = None if cache is None else Path(cache) / f"{what}-{key}.npy"
         if path is not None and path.is_file():
             try:
                 stored = np.load(path, allow_pickle=False)
@@ -152,8 +164,10 @@ class Retriever:
             except (OSError, ValueError):
                 pass  # a damaged cache file is recomputed
         done = 0 if known is None else len(known)
-        fresh = self.encoder.encode(texts[done:], progress=lambda f, m: progress(0.1 + 0.9 * f, m))
-        vectors = fresh if known is None else np.vstack([known, fresh]).astype(np.float32)
+        progress(0.0, f"Embedding {len(texts) - done} {what}")
+        fresh = self.encoder.encode(texts[done:], progress=progress) if done < len(texts) else None
+        vectors = known if fresh is None else fresh if known is None else np.vstack([known, fresh])
+        vectors = np.asarray(vectors, dtype=np.float32)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".part.npy")
@@ -167,19 +181,35 @@ class Retriever:
 
         start = len(self.passages)  # the new passages are numbered after these (caches are keyed by number)
         renumbered = [replace(p, index=start + i) for i, p in enumerate(passages)]
-        return Retriever([*self.passages, *renumbered], self.encoder, progress, vectors=self.vectors)
+        return Retriever(
+            [*self.passages, *renumbered],
+            self.encoder,
+            progress,
+            vectors=self.vectors,
+            sentence_rows=self.sentence_rows,
+        )
 
     @property
     def has_dense(self) -> bool:
         """Whether embeddings are available (else hybrid and dense fall back to BM25)."""
         return self.vectors is not None
 
-    def sentence_vectors(self, index: int, sentences: list[str]) -> np.ndarray:
-        """Embeddings of a passage's sentences (computed once per passage, then kept)."""
-        cache = self.__dict__.setdefault("_sentence_cache", {})
-        if index not in cache:
-            cache[index] = self.encoder.encode(sentences)
-        return cache[index]
+    def sentence_vectors(self, index: int) -> tuple[list[str], np.ndarray]:
+        """A passage's sentences and their embeddings (computed when the passage was indexed)."""
+        if self.sentence_rows is None:
+            raise RuntimeError("sentence_vectors needs an encoder")
+        start = int(self._offsets[index])
+        group = self._sentences[index]
+        return group, self.sentence_rows[start : start + len(group)]
+
+    def cosines(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each passage's cosine similarity to a question, and its best sentence's."""
+        return self.vectors @ vector, np.maximum.reduceat(self.sentence_rows @ vector, self._offsets)
+
+    def similarity(self, vector: np.ndarray) -> np.ndarray:
+        """Each passage's embedding similarity to a question: its own cosine blended with its best sentence's."""
+        passage, sentence = self.cosines(vector)
+        return SENTENCE_WEIGHT * sentence + (1 - SENTENCE_WEIGHT) * passage
 
     def embed(self, query: str) -> np.ndarray | None:
         """The question's embedding (None without an encoder)."""
@@ -194,7 +224,8 @@ class Retriever:
         best = float(raw.max()) if raw.size else 0.0
         lexical = raw / best if best > 0 else np.zeros_like(raw)
         vector = self.embed(query)
-        dense = self.vectors @ vector if vector is not None else np.zeros_like(raw)
+        cosine, sentence = self.cosines(vector) if vector is not None else (np.zeros_like(raw), np.zeros_like(raw))
+        dense = SENTENCE_WEIGHT * sentence + (1 - SENTENCE_WEIGHT) * cosine
         if mode is Mode.BM25 or vector is None:
             ranking = lexical
         elif mode is Mode.DENSE:
@@ -207,9 +238,10 @@ class Retriever:
                 self.passages[i],
                 float(ranking[i]),
                 float(lexical[i]),
-                float(dense[i]),
+                float(cosine[i]),
                 self.bm25.coverage(query, int(i)),
                 rank,
+                float(sentence[i]),
             )
             for rank, i in enumerate(order, start=1)
         ]
@@ -218,7 +250,8 @@ class Retriever:
 def confidence(hit: Hit | None, dense: bool = True) -> float:
     """How surely the best passage answers the question, 0..1.
 
-    Half its embedding similarity (clipped at 0), half the share of the question's informative words it contains;
+    Half its passage's cosine similarity (clipped at 0; its best sentence's was tried on the dev questions and
+    separated them less), half the share of the question's informative words it contains;
     without embeddings (``dense=False``), that share alone.
     """
     if hit is None:

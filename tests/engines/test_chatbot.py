@@ -52,7 +52,16 @@ from engines.chatbot.knowledge import (
     units,
     upload_source,
 )
-from engines.chatbot.retrieval import BM25, ENCODER_TOKENS, Hit, Mode, Retriever, confidence, terms
+from engines.chatbot.retrieval import (
+    BM25,
+    ENCODER_TOKENS,
+    SENTENCE_WEIGHT,
+    Hit,
+    Mode,
+    Retriever,
+    confidence,
+    terms,
+)
 from engines.core.errors import InputError
 from engines.registry import DEMOS, ROOT
 
@@ -379,8 +388,8 @@ def test_hybrid_retrieval_finds_the_deploy_section(kb):
 
 def test_embeddings_are_cached_and_reloaded_without_encoding(kb, kb_passages, kb_cache, encoder, monkeypatch):
     files = sorted(p.name for p in kb_cache.iterdir())
-    assert len(files) == 1 and files[0].startswith("passages-") and files[0].endswith(".npy"), files
-    assert ".part" not in files[0]
+    assert [name.split("-")[0] for name in files] == ["passages", "sentences"], files
+    assert all(name.endswith(".npy") and ".part" not in name for name in files), files
 
     class Encoded(Exception):
         pass
@@ -390,7 +399,7 @@ def test_embeddings_are_cached_and_reloaded_without_encoding(kb, kb_passages, kb
 
     monkeypatch.setattr(encoder, "encode", refuse)
     again = Retriever(kb_passages, encoder, cache=kb_cache)
-    assert np.array_equal(again.vectors, kb.vectors)
+    assert np.array_equal(again.vectors, kb.vectors) and np.array_equal(again.sentence_rows, kb.sentence_rows)
     with pytest.raises(Encoded):  # other passages: another key, so the encoder is needed
         Retriever(kb_passages[:3], encoder, cache=kb_cache)
 
@@ -407,10 +416,11 @@ def test_a_damaged_cache_file_is_recomputed(tmp_path):
 
     fake = Fake()
     first = Retriever(SMALL, fake, cache=tmp_path)
-    (stored,) = tmp_path.glob("*.npy")
+    assert fake.calls == 2  # the passages, then their sentences
+    (stored,) = tmp_path.glob("passages-*.npy")
     stored.write_bytes(b"not a numpy file")
     second = Retriever(SMALL, fake, cache=tmp_path)
-    assert fake.calls == 2 and np.array_equal(first.vectors, second.vectors)
+    assert fake.calls == 3 and np.array_equal(first.vectors, second.vectors)
     assert np.array_equal(np.load(stored), first.vectors)
 
 
@@ -425,7 +435,12 @@ def test_extend_embeds_only_the_new_passages(kb, encoder, monkeypatch):
     new = passages([upload_source(HERON, "heron.txt", 0)])
     monkeypatch.setattr(encoder, "encode", counting)
     bigger = kb.extend(new)
-    assert calls == [len(new)]
+    new_sentences = sum(len(sentences(p.text)) for p in new)
+    assert calls == [len(new), new_sentences]
+    assert bigger.sentence_rows.shape[0] == kb.sentence_rows.shape[0] + new_sentences
+    assert np.array_equal(bigger.sentence_rows[: kb.sentence_rows.shape[0]], kb.sentence_rows)
+    group, rows = bigger.sentence_vectors(len(bigger.passages) - 1)
+    assert group == sentences(new[-1].text) and np.allclose(rows, encoder.encode(group), atol=1e-5)
     assert len(bigger.passages) == len(kb.passages) + len(new)
     assert bigger.vectors.shape == (len(kb.passages) + len(new), kb.vectors.shape[1])
     assert np.array_equal(bigger.vectors[: len(kb.passages)], kb.vectors)
@@ -635,6 +650,23 @@ def test_relevant_ignores_case_and_punctuation_and_matches_table_rows():
     assert relevant(row, "linear SVM 0.95 spam caught")
     assert not relevant(row, "naive Bayes 0.95 caught"), "the words must all be in one row"
     assert not relevant(row, "linear caught"), "two scattered words of a row are not evidence"
+    assert relevant(row, ("accuracy 0.9928", "naive Bayes; accuracy: 0.98")), "any of several phrases"
+    assert not relevant(row, ("accuracy 0.9928", "naive Bayes 0.95 caught"))
+
+
+def test_judged_phrases_join_their_question_and_pooled_metrics_count_them(kb_passages):
+    frame = questions()
+    judged = evaluation._read(evaluation.JUDGEMENTS)
+    assert set(judged["question"]) <= set(frame["question"]), "a judgement names an unknown question"
+    also = dict(zip(frame["question"], frame["also"], strict=True))
+    for question, phrase in zip(judged["question"], judged["evidence"], strict=True):
+        assert phrase in also[question]
+        assert any(relevant(p, phrase) for p in kb_passages), phrase
+    one = frame.iloc[[0]].copy()
+    one["evidence"] = ["a phrase that is in no passage at all"]
+    one["also"] = [(frame["evidence"].iloc[0],)]
+    assert evaluation.evidence(one) == [("a phrase that is in no passage at all", frame["evidence"].iloc[0])]
+    assert evaluation.evidence(one, pooled=False) == [("a phrase that is in no passage at all",)]
 
 
 EVIDENCE = [("questions", i, e) for i, e in enumerate(questions()["evidence"])] + [
@@ -684,8 +716,10 @@ def test_evaluate_reports_every_mode_and_the_chatbot(kb, intents, monkeypatch):
     monkeypatch.setattr(evaluation, "followups", lambda: all_followups().head(4))
     steps = []
     report = evaluate(kb, intents, split="dev", progress=lambda f, m: steps.append(f))
-    assert set(report.retrieval) == {m.value for m in Mode}
-    for metrics in report.retrieval.values():
+    assert set(report.retrieval) == set(report.strict) == {m.value for m in Mode}
+    for mode, strict in report.strict.items():
+        assert strict["recall_at_3"] <= report.retrieval[mode]["recall_at_3"], "more accepted phrases never lose"
+    for metrics in [*report.retrieval.values(), *report.strict.values()]:
         assert set(metrics) == {"recall_at_1", "recall_at_3", "recall_at_5", "mrr"}
         assert all(0.0 <= v <= 1.0 for v in metrics.values())
     rates = (
@@ -698,3 +732,21 @@ def test_evaluate_reports_every_mode_and_the_chatbot(kb, intents, monkeypatch):
     assert report.answer_ms > 0 and report.n_questions == 10 and report.n_unanswerable == 6
     assert report.grounded_rate == 1.0, "quoted answers are always supported"
     assert steps[-1] == 1.0 and steps == sorted(steps)
+
+
+def test_similarity_blends_each_passage_with_its_best_sentence(kb):
+    vector = kb.embed("how do I deploy the gallery to Streamlit Community Cloud?")
+    expected = []
+    for passage in kb.passages:
+        group, rows = kb.sentence_vectors(passage.index)
+        assert len(group) == len(rows) >= 1
+        best = max(float(row @ vector) for row in rows)
+        expected.append(SENTENCE_WEIGHT * best + (1 - SENTENCE_WEIGHT) * float(kb.vectors[passage.index] @ vector))
+    np.testing.assert_allclose(kb.similarity(vector), expected, atol=1e-5)
+    hits = kb.search("how do I deploy the gallery to Streamlit Community Cloud?", k=3)
+    blended = [SENTENCE_WEIGHT * h.sentence + (1 - SENTENCE_WEIGHT) * h.dense for h in hits]
+    assert blended == pytest.approx([expected[h.passage.index] for h in hits], abs=1e-5)
+    for hit in hits:
+        _group, rows = kb.sentence_vectors(hit.passage.index)
+        assert hit.sentence == pytest.approx(float((rows @ vector).max()), abs=1e-5)
+        assert hit.dense == pytest.approx(float(kb.vectors[hit.passage.index] @ vector), abs=1e-5)
