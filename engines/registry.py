@@ -120,6 +120,21 @@ DEMOS: tuple[Demo, ...] = (
         engine="engines.chatbot",
     ),
     Demo(
+        key="resume",
+        title="Resume analyzer",
+        icon="📄",
+        section="Language",
+        pitch="Upload a resume (PDF or Word) and get a clean profile, an explained match score against any job ad, the skills it is missing and a prioritised list of what to improve.",
+        techniques=(
+            "PDF / DOCX parsing in reading order",
+            "section and entity extraction (rules, gazetteers, optional BERT NER)",
+            "skills taxonomy with synonyms",
+            "explained match score with MiniLM similarity",
+        ),
+        page="app_pages/resume.py",
+        engine="engines.resume",
+    ),
+    Demo(
         key="imageclf",
         title="Image classifier",
         icon="🖼️",

@@ -60,6 +60,8 @@ README_SCREENSHOTS = (
     "detect-video",
     "voice-file",
     "chatbot-answer",
+    "resume-upload",
+    "resume-match",
 )  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
 MAX_SCREENSHOT_HEIGHT = 5000  # px: a full page, but never a giant image
 SERVER_START_TIMEOUT_S = 60

@@ -1,0 +1,319 @@
+"""Resume and job-description files (PDF, DOCX, TXT) -> text in reading order, one visual line per line.
+
+:func:`engines.core.documents.read_document` does the safety checks (empty, oversize, corrupt, encrypted,
+image-only PDF, zip bomb). Its PDF text is reflowed into paragraphs, which glues a resume's headings onto
+the line before them; resumes are read again here with pypdf's own line breaks kept, and Word files in
+body order (paragraphs and tables interleaved, list items marked as bullets).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+
+from engines.core.documents import read_document
+from engines.core.errors import InputError
+from engines.core.progress import Progress, null_progress, scaled
+
+log = logging.getLogger(__name__)
+
+MIN_LANGUAGE_WORDS = 40  # fewer words: too little text to tell the language reliably, so it is not checked
+ENGLISH_FUNCTION_SHARE = 0.04  # English prose has far more "the/and/of/to/in/..." than this; other languages fewer
+ENGLISH_FUNCTION_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "to",
+        "in",
+        "for",
+        "with",
+        "a",
+        "an",
+        "on",
+        "at",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "this",
+        "that",
+        "our",
+        "we",
+        "you",
+        "your",
+        "using",
+        "used",
+        "including",
+        "have",
+        "has",
+        "will",
+        "who",
+        "which",
+    ]
+)
+LANGUAGE_NAMES = {
+    "es": "Spanish", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+    "pl": "Polish", "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "tr": "Turkish",
+    "ru": "Russian", "uk": "Ukrainian", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic",
+    "hi": "Hindi", "id": "Indonesian", "vi": "Vietnamese", "cs": "Czech", "ro": "Romanian", "el": "Greek",
+}  # fmt: skip
+BULLET = "•"
+# Glyphs an icon font or a symbol font leaves in the text layer: private-use code points, DEL, and the
+# FontAwesome glyph names that some LaTeX templates emit ("/envel⌢pe", "♂¶obile-alt", "/linkedin-in").
+PRIVATE_GLYPH = re.compile(r"[\ue000-\uf8ff\x7f\u25aa\u25cf\u25e6\u2023\u2043\u2219\uf0b7]")
+ICON_NAMES = re.compile(
+    r"(?:♂¶obile-alt|/envel⌢pe|/linkedin-in|/github|/globe|/phone|/map-marker(?:-alt)?|[✉☎✆📞📧🔗])"
+)
+
+
+@dataclass(frozen=True)
+class ResumeText:
+    """A file read for resume analysis.
+
+    Attributes:
+        text: The text, one visual line per line, bullets normalised to "•", icon glyphs removed.
+        raw: The text as the reader returned it (for ATS checks and extraction comparisons).
+        kind: "pdf", "docx" or "txt".
+        filename: The upload's name.
+        pages: Pages read (PDF), else an estimate from the word count (500 words a page).
+        notes: What the reader had to do, for the page to show.
+        odd_glyphs: Icon-font or symbol glyphs removed from the text.
+        tables: Word tables in the file (DOCX only).
+        table_share: Share of the file's characters that sit in tables (DOCX only).
+        language: ISO code of the language detected ("en"), or "" when there was too little text to tell.
+        columns_hint: The PDF layout looks like several columns side by side.
+    """
+
+    text: str
+    raw: str
+    kind: str
+    filename: str
+    pages: int
+    notes: tuple[str, ...] = ()
+    odd_glyphs: int = 0
+    tables: int = 0
+    table_share: float = 0.0
+    language: str = ""
+    columns_hint: bool = False
+
+
+def _pdf_page_count(data: bytes) -> int | None:
+    """Pages of an unencrypted PDF, cheaply, or None (read_document then says what is wrong)."""
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            return None if reader.is_encrypted else len(reader.pages)
+    except Exception:  # noqa: BLE001 (damaged files are diagnosed by read_document)
+        return None
+
+
+def _pdf_lines(data: bytes, pages: int) -> tuple[str, bool]:
+    """Pypdf's text with its line breaks kept, and whether the layout looks like several columns."""
+    from pypdf import PdfReader
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            reader.decrypt("")
+        texts: list[str] = []
+        gapped = lines = 0
+        for number in range(min(pages, len(reader.pages))):
+            page = reader.pages[number]
+            try:
+                texts.append(page.extract_text() or "")
+                if number < 3:  # the layout of the first pages is enough to see columns
+                    for line in (page.extract_text(extraction_mode="layout") or "").splitlines():
+                        if line.strip():
+                            lines += 1
+                            gapped += bool(re.search(r"\S {8,}\S", line.strip()))
+            except Exception as exc:  # noqa: BLE001 (one damaged page is skipped; read_document noted it)
+                log.info("page %d unreadable: %s", number + 1, exc)
+                texts.append("")
+    return "\n".join(texts), lines > 0 and gapped / lines > 0.3
+
+
+def _docx_lines(data: bytes) -> tuple[str, int, float]:
+    """A Word file's text in body order (tables where they stand), its table count and the share in tables."""
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    lines: list[str] = []
+    in_tables = total = tables = 0
+    for block in document.iter_inner_content():
+        if hasattr(block, "rows"):  # a table: one line per row, cells left to right, merged cells once
+            tables += 1
+            for row in block.rows:
+                cells = [c.text.strip() for c in row.cells]
+                text = " | ".join(c for c in dict.fromkeys(cells) if c)
+                in_tables += len(text)
+                total += len(text)
+                lines.extend(text.splitlines() if text else [])
+            continue
+        text = block.text.strip()
+        total += len(text)
+        style = (block.style.name if block.style is not None else "").lower()
+        is_list = "list" in style or (block._p.pPr is not None and block._p.pPr.numPr is not None)
+        if text and is_list and not text.startswith(BULLET):
+            text = f"{BULLET} {text}"
+        lines.append(text)
+    return "\n".join(lines), tables, (in_tables / total if total else 0.0)
+
+
+def clean_lines(raw: str) -> tuple[str, int]:
+    """Normalise a raw text: bullet glyphs -> "•", icon glyph names removed, spaces tidied, page numbers dropped.
+
+    Returns:
+        The clean text and how many odd glyphs were replaced or removed.
+    """
+    text = unicodedata.normalize("NFKC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    odd = len(PRIVATE_GLYPH.findall(text)) + len(ICON_NAMES.findall(text))
+    text = ICON_NAMES.sub(" ", text)
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = PRIVATE_GLYPH.sub(f" {BULLET} ", line)
+        line = re.sub(r"^\s*[-*▪►◆➢✓o]\s+(?=\S)", f"{BULLET} ", line)  # "- text" and "* text" bullets
+        line = re.sub(r"[ \t\u00a0]+", " ", line).strip()
+        line = re.sub(rf"^(?:{BULLET} )+", f"{BULLET} ", line)
+        if re.fullmatch(r"(?:page\s*)?\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?", line, re.IGNORECASE):
+            continue  # a page number ("1", "1/2", "Page 2 of 3")
+        m = re.match(r"^(\d{1,2}/\d{1,2}) (?=[A-Z])", line)
+        if m:  # a page number glued to the next heading ("1/2 Projects")
+            line = line[m.end() :]
+        if line == BULLET:
+            continue
+        out.append(line)
+    text = "\n".join(out)
+    text = re.sub(r"(\w)-\n([a-z])", r"\1\2", text)  # "Devel-\noping" -> "Developing"
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip(), odd
+
+
+def detect_language(text: str) -> str:
+    """ISO code of the text's language ("en"), or "" when there are too few words to tell."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if len(words) < MIN_LANGUAGE_WORDS:
+        return ""
+    share = sum(w in ENGLISH_FUNCTION_WORDS for w in words) / len(words)
+    import langid  # lazy: loads its model on first use
+
+    code, _ = langid.classify(text[:5000])
+    if code == "en" or share >= ENGLISH_FUNCTION_SHARE:
+        return "en"  # resumes are terse lists of tool names; langid alone mistakes some for other languages
+    return code
+
+
+def check_english(language: str, filename: str) -> None:
+    """Raise when the detected language is not English (the analysis is English-only)."""
+    if language and language != "en":
+        name = LANGUAGE_NAMES.get(language, f"language code '{language}'")
+        raise InputError(
+            f"`{filename}` looks like it is written in {name}. The analysis is English-only (section names, "
+            "action verbs, skills and dates are English rules): upload an English version of the resume."
+        )
+
+
+def read_resume_file(
+    data: bytes,
+    filename: str,
+    *,
+    max_pages: int = 10,
+    max_table_share: float = 0.8,
+    check_language: bool = True,
+    progress: Progress = null_progress,
+) -> ResumeText:
+    """Read a resume (or a job description) from an upload's bytes.
+
+    Args:
+        data: The file's bytes.
+        filename: Its name; the extension picks the reader (.pdf, .docx, .txt, .md).
+        max_pages: Longer PDFs are refused: a resume is one to three pages.
+        max_table_share: A Word file with more of its text in tables than this is refused.
+        check_language: Refuse text that is not English.
+        progress: Receives the reading steps; ends at 1.0.
+
+    Raises:
+        InputError: for anything :func:`read_document` refuses, a PDF past ``max_pages``, a Word file laid
+            out in tables, or a non-English text.
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise InputError("Upload the resume file itself (its bytes), or paste its text.")
+    data = bytes(data)
+    lower = filename.lower()
+    if lower.endswith(".pdf"):
+        count = _pdf_page_count(data)
+        if count is not None and count > max_pages:
+            raise InputError(
+                f"`{filename}` has {count} pages; a resume is one to three (this analyzer reads at most {max_pages}). "
+                "Upload the resume alone, not a portfolio or a document that contains it."
+            )
+    try:
+        document = read_document(data, filename, progress=scaled(progress, 0.0, 0.6))
+    except InputError as exc:
+        if "no text layer" in str(exc):
+            raise InputError(f"{exc} This analyzer has no OCR, so it cannot read scanned resumes itself.") from exc
+        raise
+    notes = list(document.notes)
+    tables, table_share, columns = 0, 0.0, False
+    if document.kind == "pdf":
+        progress(0.7, "Reading the lines of the PDF")
+        raw, columns = _pdf_lines(data, document.pages or max_pages)
+        pages = document.pages or 1
+    elif document.kind == "docx":
+        raw, tables, table_share = _docx_lines(data)
+        if table_share > max_table_share:
+            raise InputError(
+                f"`{filename}` keeps {table_share:.0%} of its text in {tables} table(s). Applicant tracking systems "
+                "and this analyzer cannot tell the reading order of a table layout. Save a version written as "
+                "plain paragraphs (one column, headings and bullet lists) and upload that."
+            )
+        if tables:
+            notes.append(f"Read {tables} table(s) row by row.")
+        pages = 0
+    else:
+        raw, pages = document.text, 0
+    text, odd = clean_lines(raw)
+    if not re.search(r"[^\W\d_]{2,}", text):
+        raise InputError(f"`{filename}` has no readable words. Upload a resume with a text layer, or paste its text.")
+    if not pages:
+        pages = max(1, round(len(text.split()) / 500))
+    if odd:
+        notes.append(f"Removed {odd} icon or symbol glyph(s) from the text.")
+    language = detect_language(text)
+    if check_language:
+        check_english(language, filename)
+    progress(1.0, "Read the file")
+    return ResumeText(
+        text, raw, document.kind, filename, pages, tuple(notes), odd, tables, table_share, language, columns
+    )
+
+
+def read_text(text: str, name: str = "pasted text", *, check_language: bool = True) -> ResumeText:
+    """Treat pasted text like an uploaded .txt file (same cleaning and language check).
+
+    Raises:
+        InputError: when the text is empty or not English.
+    """
+    if not isinstance(text, str) or not re.search(r"[^\W\d_]{2,}", text):
+        raise InputError(f"The {name} is empty. Paste its text, or upload the file.")
+    clean, odd = clean_lines(text)
+    language = detect_language(clean)
+    if check_language:
+        check_english(language, name)
+    pages = max(1, round(len(clean.split()) / 500))
+    notes = (f"Removed {odd} icon or symbol glyph(s) from the text.",) if odd else ()
+    return ResumeText(clean, text, "txt", name, pages, notes, odd, language=language)
