@@ -54,17 +54,6 @@ def samples() -> dict[str, dict[str, Path]]:
     return {"resumes": resumes, "jobs": jobs}
 
 
-@st.cache_resource(max_entries=1, show_spinner="Loading the MiniLM sentence encoder…")
-def sentence_encoder(settings_key: tuple):
-    """The MiniLM encoder and where it came from (None and the reason when its weights are not found)."""
-    from engines.core.embeddings import load_encoder
-
-    try:
-        return load_encoder()
-    except SourceError as exc:
-        return None, str(exc)
-
-
 @st.cache_resource(max_entries=1, show_spinner="Looking for the BERT named-entity model…")
 def ner_model(settings_key: tuple):
     """The NER model (None and the reason when it cannot be loaded)."""
@@ -103,7 +92,7 @@ with st.sidebar:
 
 encoder, encoder_source = (None, "switched off")
 if use_minilm:
-    encoder, encoder_source = sentence_encoder(ui.settings_key())
+    encoder, encoder_source = ui.sentence_encoder(ui.settings_key())
 ner_note = ""
 if use_ner:
     tagger, ner_note = ner_model(ui.settings_key())

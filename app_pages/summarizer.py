@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import ui
 from engines.core.documents import read_document
-from engines.core.errors import InputError, SourceError
+from engines.core.errors import InputError
 from engines.registry import get_demo
 from engines.summarizer import abstractive
 from engines.summarizer import model as sm
@@ -39,17 +39,6 @@ def abstractive_model(settings_key: tuple):
     """The abstractive model when one is found (None otherwise), and where it was looked for."""
     resolved = abstractive.resolve()
     return abstractive.load(resolved), resolved
-
-
-@st.cache_resource(max_entries=1, show_spinner="Loading the MiniLM sentence encoder…")
-def sentence_encoder(settings_key: tuple):
-    """The MiniLM encoder (None when its weights are not found)."""
-    from engines.core.embeddings import load_encoder
-
-    try:
-        return load_encoder()
-    except SourceError as exc:
-        return None, str(exc)
 
 
 @st.cache_data(max_entries=4, show_spinner="Summarising the samples for the model card…")
@@ -90,7 +79,7 @@ config = sm.SummarizerConfig(
 )
 encoder = None
 if similarity == sm.Similarity.MINILM:
-    encoder, where = sentence_encoder(ui.settings_key())
+    encoder, where = ui.sentence_encoder(ui.settings_key())
     if encoder is None:
         st.info(
             f"MiniLM is not available here ({getattr(where, 'notice', where)}); TF-IDF similarity is used.", icon="ℹ️"

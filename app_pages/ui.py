@@ -76,6 +76,21 @@ def settings_key() -> tuple[str, ...]:
     return tuple(os.environ.get(n, "") for n in names)
 
 
+@st.cache_resource(max_entries=1, show_spinner="Loading the MiniLM sentence encoder…")
+def sentence_encoder(settings_key: tuple):
+    """all-MiniLM-L6-v2 with its default length, one copy shared by the pages that embed sentences.
+
+    Returns ``(encoder, resolved model)``, or ``(None, why not)`` when its weights are not found.
+    """
+    from engines.core.embeddings import load_encoder
+    from engines.core.errors import SourceError
+
+    try:
+        return load_encoder()
+    except SourceError as exc:
+        return None, str(exc)
+
+
 def stateful_tabs(tabs: dict[str, Callable[[], None]], key: str) -> None:
     """Tabs that keep the open tab across reruns and run only its content.
 
