@@ -7,8 +7,9 @@ from engines.registry import by_section
 st.set_page_config(page_title="ML Demo Gallery", page_icon="🧪", layout="wide")
 
 home = st.Page("app_pages/home.py", title="Gallery", icon="🏠", default=True)
+system = st.Page("app_pages/system.py", title="System", icon="⚙️", url_path="system")
 sections = {
     section: [st.Page(d.page, title=d.title, icon=d.icon, url_path=d.key) for d in demos]
     for section, demos in by_section().items()
 }
-st.navigation({"Start": [home], **sections}, expanded=True).run()  # every demo listed, however many
+st.navigation({"Start": [home], **sections, "About": [system]}, expanded=True).run()  # every demo listed, however many

@@ -269,3 +269,13 @@ def test_imageclf_reads_a_camera_photo(page, app_url, console_errors, screenshot
     assert_no_exception(page, "imageclf camera photo")
     screenshot(page, "imageclf-camera")
     assert_clean_console(console_errors, "imageclf camera photo")
+
+
+def test_system_page_shows_memory_and_clears_the_caches(page, app_url, console_errors, screenshot):
+    open_page(page, f"{app_url}/system", "⚙️ System")
+    assert page.get_by_text("Heavy packages loaded so far").count() == 1
+    page.get_by_role("button", name="Clear the in-memory caches").click()
+    page.get_by_text(re.compile(r"^Caches cleared: \d+ MiB")).wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    assert_no_exception(page, "system")
+    screenshot(page, "system")
+    assert_clean_console(console_errors, "system")

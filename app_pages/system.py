@@ -1,0 +1,69 @@
+"""System page: memory against the budget, where data and models come from, versions, and clearing the caches."""
+
+import gc
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from engines.core import system
+
+st.title("⚙️ System")
+st.markdown(
+    "What this server is using right now. Every visitor shares one server process: models are loaded the first "
+    "time a page needs them, kept in Streamlit's caches for everyone, and the whole gallery has to fit the "
+    "deployment's memory (about 2.7 GB on Streamlit Community Cloud; the gallery aims for 2.0 GB with every page "
+    "visited)."
+)
+
+mem = system.memory()
+left, right = st.columns([2, 3])
+with left:
+    figure = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=mem.current_mb,
+            number={"suffix": " MiB", "valueformat": ".0f"},
+            title={"text": "Resident memory"},
+            gauge={
+                "axis": {"range": [0, max(mem.budget_mb, mem.peak_mb) * 1.05]},
+                "bar": {"color": "#1f77b4"},
+                "threshold": {"line": {"color": "red", "width": 3}, "value": mem.budget_mb},
+                "steps": [{"range": [0, mem.peak_mb], "color": "#e8eef7"}],
+            },
+        )
+    )
+    figure.update_layout(height=250, margin={"l": 30, "r": 30, "t": 50, "b": 10})
+    st.plotly_chart(figure, width="stretch", key="system_memory")
+with right:
+    a, b, c = st.columns(3)
+    a.metric("In use", f"{mem.current_mb:.0f} MiB", help="Resident set size of the server process now.")
+    b.metric("Peak", f"{mem.peak_mb:.0f} MiB", help="The most the process has used since it started.")
+    c.metric("Budget", f"{mem.budget_mb:.0f} MiB", help="GALLERY_MEMORY_BUDGET_MB (default 2048).")
+    st.progress(min(mem.share, 1.0), text=f"{mem.share:.0%} of the budget in use")
+    if mem.share > 0.9:
+        st.warning("Memory is close to the budget: clearing the caches below frees the models nobody is using.")
+    loaded = system.loaded_heavy_modules()
+    st.markdown("**Heavy packages loaded so far** (each page imports only what it needs)")
+    st.markdown(" ".join(f":{'green' if on else 'gray'}-badge[{name}]" for name, on in loaded.items()))
+
+st.subheader("Data and models")
+st.dataframe(pd.DataFrame(system.sources()), hide_index=True, width="stretch")
+
+st.subheader("Caches")
+st.markdown(
+    "Trained models and loaded pretrained ones stay in memory so the next visitor gets them at once. Clearing "
+    "frees them; each page reloads (or retrains) what it needs on its next visit. Files on disk are kept."
+)
+if st.button("Clear the in-memory caches", key="system_clear"):
+    before = system.resident_mb()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    gc.collect()
+    after = system.resident_mb()
+    st.success(f"Caches cleared: {before:.0f} MiB → {after:.0f} MiB resident (memory returns to the system lazily).")
+
+st.subheader("Versions")
+st.dataframe(
+    pd.DataFrame(list(system.versions().items()), columns=["package", "version"]), hide_index=True, width="stretch"
+)

@@ -1,0 +1,145 @@
+"""What the running server uses: memory against the budget, data and model settings, versions, heavy modules loaded.
+
+Read by the System page and the load benchmark. Nothing here imports a heavy package: versions come from the
+installed distributions' metadata, and "loaded" means already in ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from engines.core import settings
+
+DEFAULT_BUDGET_MB = 2048  # issue 14: peak after every page <= 2.0 GB (Community Cloud allows about 2.7 GB)
+PACKAGES = (
+    "streamlit",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "prophet",
+    "scikit-surprise",
+    "statsmodels",
+    "plotly",
+    "pypdf",
+    "opencv-python-headless",
+    "streamlit-webrtc",
+    "pocketsphinx",
+)
+HEAVY_MODULES = {  # module -> what loads it
+    "torch": "PyTorch (neural networks)",
+    "transformers": "transformers (pretrained models)",
+    "prophet": "Prophet (forecasting)",
+    "surprise": "Surprise (recommenders)",
+    "statsmodels": "statsmodels (time series)",
+    "cv2": "OpenCV (object detection)",
+    "pocketsphinx": "PocketSphinx (speech)",
+    "av": "PyAV (audio and video)",
+    "aiortc": "aiortc (WebRTC)",
+    "sklearn": "scikit-learn",
+}
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Resident memory of this process, in MiB."""
+
+    current_mb: float  # resident set size now (0 when the platform does not say)
+    peak_mb: float  # the most it has been since the process started
+    budget_mb: float  # what the deployment allows (GALLERY_MEMORY_BUDGET_MB, default 2048)
+
+    @property
+    def share(self) -> float:
+        """Current memory as a share of the budget."""
+        return self.current_mb / self.budget_mb if self.budget_mb else 0.0
+
+
+def budget_mb() -> float:
+    """The memory budget in MiB: ``GALLERY_MEMORY_BUDGET_MB`` or 2048."""
+    try:
+        return max(64.0, float(os.environ.get("GALLERY_MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB)))
+    except ValueError:
+        return float(DEFAULT_BUDGET_MB)
+
+
+def resident_mb(pid: int | str = "self") -> float:
+    """Resident set size of a process in MiB, from /proc (0.0 where /proc is missing)."""
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory() -> Memory:
+    """The resident memory of this process now and at its peak, and the budget."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    peak_mb = peak / 2**20 if sys.platform == "darwin" else peak / 1024
+    return Memory(resident_mb(), peak_mb, budget_mb())
+
+
+def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Installed version of each package ("not installed" when absent), without importing any of them."""
+    out = {"python": sys.version.split()[0]}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def loaded_heavy_modules() -> dict[str, bool]:
+    """Which heavy packages this server process has imported so far (pages import them only when needed)."""
+    return {label: name in sys.modules for name, label in HEAVY_MODULES.items()}
+
+
+def folder_mb(path: Path | None) -> float:
+    """Size of the files under ``path`` in MiB (0 when it does not exist)."""
+    if path is None or not path.is_dir():
+        return 0.0
+    total = 0
+    for file in path.rglob("*"):
+        try:
+            if file.is_file() and not file.is_symlink():
+                total += file.stat().st_size
+        except OSError:
+            continue
+    return total / 2**20
+
+
+def sources() -> list[dict[str, str]]:
+    """Where data and models come from under the current settings, one row per setting."""
+    data = settings.data_dir()
+    models = settings.model_dir()
+    cache = settings.cache_dir()
+    datasets = sorted(p.name for p in data.iterdir() if p.is_dir()) if data else []
+    return [
+        {
+            "setting": "Data directory (GALLERY_DATA_DIR)",
+            "value": str(data) if data else "not set: bundled samples or downloads",
+            "detail": f"{len(datasets)} datasets: {', '.join(datasets)}" if datasets else "",
+        },
+        {
+            "setting": "Model directory (GALLERY_MODEL_DIR)",
+            "value": str(models) if models else "not set: packaged models, the Hugging Face cache or downloads",
+            "detail": ", ".join(sorted(p.name for p in models.iterdir() if p.is_dir())) if models else "",
+        },
+        {
+            "setting": "Cache (GALLERY_CACHE_DIR)",
+            "value": str(cache),
+            "detail": f"{folder_mb(cache):.1f} MiB on disk",
+        },
+        {
+            "setting": "Downloads",
+            "value": "allowed (when the network is there)" if settings.downloads_allowed() else "off (offline mode)",
+            "detail": "Hugging Face hub " + ("allowed" if settings.hub_allowed() else "off"),
+        },
+    ]

@@ -1,0 +1,44 @@
+"""AppTest of the System page: memory against the budget, data and model settings, versions, clearing caches."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.helpers import APP, TIMEOUT, texts
+
+
+def open_system(monkeypatch=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/system.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_system_page_shows_memory_sources_and_versions(monkeypatch):
+    monkeypatch.setenv("GALLERY_MEMORY_BUDGET_MB", "1500")
+    at = open_system()
+    assert [t.value for t in at.title] == ["⚙️ System"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Budget"] == "1500 MiB"
+    assert float(metrics["In use"].split()[0]) > 50, "a Streamlit server with pandas uses more than 50 MiB"
+    assert float(metrics["Peak"].split()[0]) >= float(metrics["In use"].split()[0]) - 1
+    sources = at.dataframe[0].value
+    assert list(sources["setting"])[:2] == ["Data directory (GALLERY_DATA_DIR)", "Model directory (GALLERY_MODEL_DIR)"]
+    assert "off (offline mode)" in list(sources["value"]), "the page tests run offline, and the page says so"
+    versions = dict(zip(at.dataframe[1].value["package"], at.dataframe[1].value["version"], strict=True))
+    import streamlit
+
+    assert versions["streamlit"] == streamlit.__version__ and versions["python"]
+
+
+def test_clearing_the_caches_reports_memory_and_the_page_still_works():
+    at = open_system()
+    at.button(key="system_clear").click().run()
+    assert not at.exception
+    done = texts(at.success)
+    assert done and done[0].startswith("Caches cleared:") and "MiB" in done[0]
+    at.switch_page("app_pages/home.py")
+    at.run()
+    assert not at.exception and any("ML Demo Gallery" in t.value for t in at.title)
