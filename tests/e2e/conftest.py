@@ -62,6 +62,7 @@ README_SCREENSHOTS = (
     "chatbot-answer",
     "resume-upload",
     "resume-match",
+    "news-feed",
 )  # copied to assets/screenshots/ when UPDATE_SCREENSHOTS=1
 MAX_SCREENSHOT_HEIGHT = 5000  # px: a full page, but never a giant image
 SERVER_START_TIMEOUT_S = 60
