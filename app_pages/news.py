@@ -106,13 +106,8 @@ st.session_state.setdefault(TOPICS, ())
 st.session_state.setdefault("news_interests", [])
 
 
-def live_refresh(text: str) -> None:
+def live_refresh(sources: list[news.Source]) -> None:
     """Fetch the feeds and index them for this session; every failure lands in the health table."""
-    try:
-        sources = news.parse_sources(text)
-    except InputError as exc:
-        st.error(str(exc))
-        return
     key = newsapi_key()
     if key:
         sources.append(news.Source("NewsAPI top headlines", news.newsapi_url("top-headlines", country="us"), "newsapi"))
@@ -130,8 +125,13 @@ def live_refresh(text: str) -> None:
 if mode == FEEDS:
     last = st.session_state.get(LIVE)
     due = auto and last is not None and now - last[0].fetched_at > timedelta(minutes=minutes)
-    if refresh_now or due:
-        live_refresh(st.session_state["news_feeds"])
+    try:  # checked as typed, so a wrong line is shown before anything is fetched
+        listed = news.parse_sources(st.session_state["news_feeds"])
+    except InputError as exc:
+        st.error(f"Feed list: {exc}")
+        listed = None
+    if (refresh_now or due) and listed is not None:
+        live_refresh(listed)
     if auto:
 
         @st.fragment(run_every=60)

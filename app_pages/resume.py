@@ -119,7 +119,8 @@ def read_upload(upload) -> tuple[rs.ResumeProfile, float] | None:
     try:
         return analyse(upload.getvalue(), upload.name, use_ner, ui.settings_key())
     except InputError as exc:
-        st.error(f"`{upload.name}`: {exc}")
+        message = str(exc)
+        st.error(message if upload.name in message else f"`{upload.name}`: {message}")
         return None
 
 

@@ -10,7 +10,7 @@ from app_pages import ui
 from engines import sentiment
 from engines.core.errors import InputError, SourceError
 from engines.core.text import text_column
-from engines.core.uploads import MAX_UPLOAD_BYTES, read_table
+from engines.core.uploads import FORMULA_NOTE, MAX_UPLOAD_BYTES, defuse_formulas, read_table
 from engines.registry import get_demo
 
 DEMO = get_demo("sentiment")
@@ -327,10 +327,14 @@ def render_batch() -> None:
         except InputError as exc:
             st.error(str(exc))
         else:
+            results, defused = defuse_formulas(results)
             st.session_state["sentiment_batch_results"] = (name, results)
+            st.session_state["sentiment_batch_defused"] = defused
     if "sentiment_batch_results" not in st.session_state:
         return
     name, results = st.session_state["sentiment_batch_results"]
+    if st.session_state.get("sentiment_batch_defused"):
+        st.warning(FORMULA_NOTE.format(n=st.session_state["sentiment_batch_defused"]), icon="🛡️")
     counts = results["label"].replace("", "skipped").value_counts()
     tiles = st.columns(4)
     for tile, label in zip(tiles, ["positive", "neutral", "negative", "skipped"], strict=True):

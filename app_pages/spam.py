@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages import ui
 from engines import spam
 from engines.core.errors import InputError, SourceError
-from engines.core.uploads import MAX_UPLOAD_BYTES, read_table
+from engines.core.uploads import FORMULA_NOTE, MAX_UPLOAD_BYTES, defuse_formulas, read_table
 from engines.registry import ROOT, get_demo
 
 DEMO = get_demo("spam")
@@ -201,9 +201,13 @@ def render_batch() -> None:
                 except InputError as exc:
                     st.error(str(exc))
                 else:
+                    results, defused = defuse_formulas(results)
                     st.session_state["spam_batch_results"] = (source_name, results)
+                    st.session_state["spam_batch_defused"] = defused
     if "spam_batch_results" in st.session_state:
         name, results = st.session_state["spam_batch_results"]
+        if st.session_state.get("spam_batch_defused"):
+            st.warning(FORMULA_NOTE.format(n=st.session_state["spam_batch_defused"]), icon="🛡️")
         counts = results["verdict"].replace("", "skipped").value_counts()
         metric_cols = st.columns(3)
         metric_cols[0].metric("Spam", int(counts.get("spam", 0)))

@@ -23,6 +23,7 @@ from engines.textgen.build_default import nanogpt_split
 
 DEMO = get_demo("textgen")
 PROMPT_KEY = "tg_prompt"
+PROMPT_READ_CHARS = 20_000  # the end of a longer text is what the model continues; reading all of it takes seconds
 MODEL_KEY = "tg_model"
 JOB_KEY = "tg_job"
 TRAINED_KEY = "tg_trained"
@@ -369,7 +370,7 @@ def render_write() -> None:
         st.session_state[PROMPT_KEY] = st.session_state.get(PROMPT_KEY, "") + text
 
     def keep(output: dict[str, Any]) -> None:
-        st.session_state[PROMPT_KEY] = output["prompt"] + output["text"]
+        st.session_state[PROMPT_KEY] = st.session_state.get(PROMPT_KEY, "") + output["text"]
         st.session_state.pop(OUTPUT_KEY, None)
 
     st.caption("Start from a preset, or type your own opening:")
@@ -382,6 +383,13 @@ def render_write() -> None:
         height=140,
         help="An empty text is fine: the model starts a new line of its own.",
     )
+    if len(prompt) > PROMPT_READ_CHARS:
+        st.info(
+            f"Your text is {len(prompt):,} characters long: the model reads only the last {PROMPT_READ_CHARS:,} "
+            "(what it continues from); the rest is left out.",
+            icon="✂️",
+        )
+        prompt = prompt[-PROMPT_READ_CHARS:]
     if is_lstm:
         unknown = model.vocab.unknown(prompt)
         if unknown:

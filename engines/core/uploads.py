@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -153,8 +154,17 @@ def read_table(
                 on_bad_lines="error",
             )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if ragged:
+            expected, line, saw = ragged.groups()
+            raise InputError(
+                f"`{filename}` has rows with more fields than its header row (line {line} has {saw}, the header "
+                f"{expected}). {quote_hint}"
+            ) from exc
+        reason = " ".join(str(exc).split())
         raise InputError(
-            f"`{filename}` could not be read as CSV ({exc}). Check it has a header row and one record per line. {quote_hint}"
+            f"`{filename}` could not be read as CSV ({reason}). Check it has a header row and one record per line. "
+            f"{quote_hint}"
         ) from exc
     if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         raise InputError(f"`{filename}` has rows with more fields than its header row. {quote_hint}")
@@ -164,3 +174,29 @@ def read_table(
     total = len(frame)
     frame = frame.head(max_rows).reset_index(drop=True)
     return TableUpload(frame, total, guess_text_column(frame, preferred_columns))
+
+
+FORMULA_START = re.compile(r"^\s*[=+\-@\t\r]")  # what a spreadsheet reads as a formula (OWASP: CSV injection)
+FORMULA_NOTE = (
+    "{n} cell(s) start like a spreadsheet formula (=, +, -, @): they are shown and exported with a leading ' "
+    "so a spreadsheet opens them as text instead of running them."
+)
+
+
+def defuse_formulas(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """A copy whose text cells that a spreadsheet would run as a formula start with ``'``, and how many changed.
+
+    Results are downloaded as CSV; a cell such as ``=HYPERLINK(...)`` from an uploaded file would otherwise run
+    when the download is opened in Excel or LibreOffice.
+    """
+    out = frame.copy()
+    changed = 0
+    for column in out.columns:
+        if not (pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column])):
+            continue
+        cells = out[column]
+        risky = cells.map(lambda v: isinstance(v, str) and bool(FORMULA_START.match(v)))
+        if risky.any():
+            out[column] = cells.where(~risky, "'" + cells.astype(str))
+            changed += int(risky.sum())
+    return out, changed

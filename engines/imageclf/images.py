@@ -236,7 +236,7 @@ def read_image(
         raise InputError(f"{label} is empty (0 bytes). Upload a photo or a screenshot ({READABLE}).")
     if len(data) > max_bytes:
         raise InputError(
-            f"{label} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+            f"{label} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. "
             "Upload a smaller image (resize it or save it as JPEG)."
         )
     # Pillow warns between MAX_IMAGE_PIXELS and twice that and raises above; our own limit below decides

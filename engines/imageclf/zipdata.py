@@ -338,7 +338,7 @@ def read_class_zip(
         raise InputError(f"{where} is empty (0 bytes). Upload a ZIP with one folder of images per class.")
     if len(data) > max_zip_bytes:
         raise InputError(
-            f"{where} is {len(data) / 1e6:.1f} MB; the limit is {max_zip_bytes / 1e6:.0f} MB. "
+            f"{where} is {len(data) / 2**20:.1f} MB; the limit is {max_zip_bytes / 2**20:.0f} MB. "
             "Use fewer or smaller images (JPEG photos of about 1000 pixels are plenty)."
         )
     try:
@@ -373,7 +373,7 @@ def read_class_zip(
         declared = sum(info.file_size for info in chosen)
         if declared > max_total_bytes:
             raise InputError(
-                f"{where} unpacks to {declared / 1e6:,.0f} MB of images; the limit is {max_total_bytes / 1e6:,.0f} MB. "
+                f"{where} unpacks to {declared / 2**20:,.0f} MB of images; the limit is {max_total_bytes / 2**20:,.0f} MB. "
                 "Use fewer or smaller images."
             )
         for info in chosen:

@@ -217,13 +217,19 @@ def detect_language(text: str) -> str:
     return code
 
 
-def check_english(language: str, filename: str) -> None:
-    """Raise when the detected language is not English (the analysis is English-only)."""
+def check_english(language: str, filename: str, what: str = "resume") -> None:
+    """Raise when the detected language is not English (the analysis is English-only).
+
+    Args:
+        language: The detected language code ("" when the text was too short to tell).
+        filename: The upload's name, or how the text was given ("job description").
+        what: What the text is ("resume" or "job ad"), for the message.
+    """
     if language and language != "en":
         name = LANGUAGE_NAMES.get(language, f"language code '{language}'")
         raise InputError(
             f"`{filename}` looks like it is written in {name}. The analysis is English-only (section names, "
-            "action verbs, skills and dates are English rules): upload an English version of the resume."
+            f"action verbs, skills and dates are English rules): give an English version of the {what}."
         )
 
 
@@ -234,6 +240,7 @@ def read_resume_file(
     max_pages: int = 10,
     max_table_share: float = 0.8,
     check_language: bool = True,
+    what: str = "resume",
     progress: Progress = null_progress,
 ) -> ResumeText:
     """Read a resume (or a job description) from an upload's bytes.
@@ -244,6 +251,7 @@ def read_resume_file(
         max_pages: Longer PDFs are refused: a resume is one to three pages.
         max_table_share: A Word file with more of its text in tables than this is refused.
         check_language: Refuse text that is not English.
+        what: What the file is ("resume" or "job ad"), for the messages.
         progress: Receives the reading steps; ends at 1.0.
 
     Raises:
@@ -295,14 +303,14 @@ def read_resume_file(
         notes.append(f"Removed {odd} icon or symbol glyph(s) from the text.")
     language = detect_language(text)
     if check_language:
-        check_english(language, filename)
+        check_english(language, filename, what)
     progress(1.0, "Read the file")
     return ResumeText(
         text, raw, document.kind, filename, pages, tuple(notes), odd, tables, table_share, language, columns
     )
 
 
-def read_text(text: str, name: str = "pasted text", *, check_language: bool = True) -> ResumeText:
+def read_text(text: str, name: str = "pasted text", *, check_language: bool = True, what: str = "resume") -> ResumeText:
     """Treat pasted text like an uploaded .txt file (same cleaning and language check).
 
     Raises:
@@ -313,7 +321,7 @@ def read_text(text: str, name: str = "pasted text", *, check_language: bool = Tr
     clean, odd = clean_lines(text)
     language = detect_language(clean)
     if check_language:
-        check_english(language, name)
+        check_english(language, name, what)
     pages = max(1, round(len(clean.split()) / 500))
     notes = (f"Removed {odd} icon or symbol glyph(s) from the text.",) if odd else ()
     return ResumeText(clean, text, "txt", name, pages, notes, odd, language=language)

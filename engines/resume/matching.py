@@ -535,14 +535,16 @@ def read_job(text_or_bytes: str | bytes, filename: str | None = None, *, check_l
     if isinstance(text_or_bytes, bytes | bytearray):
         if not filename:
             raise InputError("Name the job description file (its extension picks the reader), or paste its text.")
-        document = read_resume_file(bytes(text_or_bytes), filename, max_pages=20, check_language=check_language)
+        document = read_resume_file(
+            bytes(text_or_bytes), filename, max_pages=20, check_language=check_language, what="job ad"
+        )
     elif isinstance(text_or_bytes, str):
         if not text_or_bytes.strip():
             raise InputError(
                 "The job description is empty. Paste the job ad's text (its title, responsibilities and "
                 "requirements) to match the resume against it."
             )
-        document = read_text(text_or_bytes, "job description", check_language=check_language)
+        document = read_text(text_or_bytes, "job description", check_language=check_language, what="job ad")
     else:
         raise InputError("Give the job description as text, or as a file's bytes with its filename.")
     if len(content_words(document.text)) < 5:

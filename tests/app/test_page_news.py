@@ -11,6 +11,7 @@ from tests import news_feeds as nf
 from tests.app.helpers import open_page, open_tab, texts
 
 TABS = "news_tabs"
+LIVE_KEY = "news_live"
 CARD_META = re.compile(r" · (?:\d+ (?:h|days) ago|date unknown) · :blue-badge\[(\w+)\]")
 
 
@@ -128,10 +129,12 @@ def test_live_mode_offline_and_a_bad_feed_line(monkeypatch):
     at.run()
     assert not at.button(key="news_refresh").disabled
     at.text_area(key="news_feeds").set_value("Good | https://example.org/feed.xml\nOld | ftp://example.org/feed")
-    at.button(key="news_refresh").click().run()
+    at.run()
     assert not at.exception
     shown = texts(at.error)
     assert shown and "Line 2" in shown[0], shown
+    at.button(key="news_refresh").click().run()  # nothing is fetched while the list is wrong
+    assert not at.exception and LIVE_KEY not in at.session_state
 
 
 def test_breakdown_and_model_card():

@@ -206,3 +206,27 @@ def test_unquoted_commas_do_not_shift_columns_silently():
 def test_an_empty_upload_asks_for_what_the_page_expects():
     with pytest.raises(InputError, match=r"`ratings\.csv` is empty\. Upload a CSV of ratings\.$"):
         read_table(b"", "ratings.csv", max_rows=10, expected="a CSV of ratings")
+
+
+def test_defuse_formulas_quotes_cells_a_spreadsheet_would_run():
+    import pandas as pd
+
+    from engines.core.uploads import defuse_formulas
+
+    frame = pd.DataFrame(
+        {
+            "message": ['=HYPERLINK("http://evil.example")', "hello", " +cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", ""],
+            "score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        }
+    )
+    out, changed = defuse_formulas(frame)
+    assert changed == 4
+    assert list(out["message"]) == ["'=HYPERLINK(\"http://evil.example\")", "hello", "' +cmd|' /C calc'!A0",
+                                    "'@SUM(1+1)", "'-2+3", ""]  # fmt: skip
+    assert list(out["score"]) == list(frame["score"]) and frame["message"][0].startswith("="), "the input is untouched"
+    assert defuse_formulas(pd.DataFrame({"a": ["x", "y"]}))[1] == 0
+
+
+def test_a_row_with_more_fields_than_the_header_is_named_with_its_line():
+    with pytest.raises(InputError, match=r"more fields than its header row \(line 3 has 4, the header 2\)"):
+        read_table(b"id,message\n1,hello\n2,hi, there, friend\n", "ragged.csv", max_rows=100)
