@@ -81,6 +81,7 @@ with st.sidebar:
         "Series",
         names,
         key="anomaly_series",
+        bind="query-params",
         help="NAB realKnownCause series with their labelled windows, or generated series with injected anomalies.",
     )
     detector = st.selectbox(
@@ -88,6 +89,7 @@ with st.sidebar:
         list(an.DetectorName),
         format_func=lambda d: an.DETECTORS[d]["title"] + (" (default)" if d == an.DEFAULT_DETECTOR else ""),
         key="anomaly_detector",
+        bind="query-params",
     )
     threshold = st.number_input(
         "Threshold on the anomaly score",

@@ -56,6 +56,7 @@ with st.sidebar:
         index=names.index(churn.DEFAULT_MODEL),
         format_func=lambda n: churn.MODELS[n]["title"] + (" (default)" if n == churn.DEFAULT_MODEL else ""),
         key="churn_model",
+        bind="query-params",
     )
 config = churn.ChurnConfig(model=choice)
 if not churn.is_cached(config, resolved):
@@ -185,10 +186,18 @@ def render_business() -> None:
     )
     cols = st.columns(3)
     cost = cols[0].number_input(
-        "Cost of one retention offer", value=float(business.offer_cost), step=10.0, key="churn_cost"
+        "Cost of one retention offer",
+        value=float(business.offer_cost),
+        step=10.0,
+        key="churn_cost",
+        bind="query-params",
     )
     value = cols[1].number_input(
-        "Value of a kept customer", value=float(business.customer_value), step=50.0, key="churn_value"
+        "Value of a kept customer",
+        value=float(business.customer_value),
+        step=50.0,
+        key="churn_value",
+        bind="query-params",
     )
     accept = cols[2].slider(
         "Share of would-be leavers the offer keeps", 0.05, 1.0, float(business.acceptance), 0.05, key="churn_accept"

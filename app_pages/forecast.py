@@ -103,23 +103,30 @@ if current is fc.Dataset.CUSTOM and CUSTOM not in st.session_state:
 
 with st.sidebar:
     st.subheader("Backtest and selection")
-    ticker = st.selectbox("Stock (for stock prices)", fc.TICKERS, key="forecast_ticker")
+    ticker = st.selectbox("Stock (for stock prices)", fc.TICKERS, key="forecast_ticker", bind="query-params")
     cutoffs = st.slider(
         "Backtest origins",
         1,
         5,
         3,
         key="forecast_cutoffs",
+        bind="query-params",
         help="How many past dates each model forecasts from (every half horizon back from the end). More origins: "
         "a steadier score, a slower fit. `python -m benchmarks forecast` runs Prophet's full protocol.",
     )
     coverage = st.select_slider(
-        "Prediction interval", [0.8, 0.9, 0.95], value=0.8, key="forecast_coverage", format_func=ui.percent
+        "Prediction interval",
+        [0.8, 0.9, 0.95],
+        value=0.8,
+        key="forecast_coverage",
+        bind="query-params",
+        format_func=ui.percent,
     )
     metric = st.selectbox(
         "Rank the models by",
         fc.model.METRIC_NAMES,
         key="forecast_metric",
+        bind="query-params",
         format_func=str.upper,
         help="The best two by this backtest metric are averaged into the selected forecast. MASE: error relative "
         "to the seasonal naive forecast's (below 1 beats it); scale-free and safe with zeros.",

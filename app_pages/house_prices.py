@@ -56,7 +56,7 @@ def money(value: float) -> str:
     return f"${value:,.0f}"
 
 
-label = st.radio("Dataset", list(DATASETS), horizontal=True, key="house_prices_dataset")
+label = st.radio("Dataset", list(DATASETS), horizontal=True, key="house_prices_dataset", bind="query-params")
 dataset = DATASETS[label]
 try:
     resolved, frame = load_data(dataset.value, ui.settings_key())
@@ -80,6 +80,7 @@ with st.sidebar:
         "Outlier step",
         value=True,
         key="house_prices_outliers",
+        bind="query-params",
         help="Drop implausible rows (e.g. Ames houses above 4,000 sq ft, per De Cock) from the training part only.",
     )
 config = hp.HouseConfig(dataset=dataset, model=choice, drop_outliers=drop_outliers)

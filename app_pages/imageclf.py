@@ -470,7 +470,9 @@ def render_live(job: TrainingJob, other: str, stop_key: str, curve_key: str) -> 
 def digits_settings() -> None:
     with st.expander("Training settings"):
         columns = st.columns(4)
-        columns[0].number_input("Epochs", 1, 200, step=5, key="ic_epochs", help="Passes over the 808 training digits.")
+        columns[0].number_input(
+            "Epochs", 1, 200, step=5, key="ic_epochs", bind="query-params", help="Passes over the 808 training digits."
+        )
         columns[1].number_input(
             "Network width",
             4,
@@ -571,7 +573,9 @@ def render_try_digit(result: dg.DigitsResult) -> None:
         "upload": "Upload a photo",
         "camera": "Take a photo",
     }
-    source = st.radio("Digit", list(sources), format_func=sources.get, horizontal=True, key="ic_digit_source")
+    source = st.radio(
+        "Digit", list(sources), format_func=sources.get, horizontal=True, key="ic_digit_source", bind="query-params"
+    )
     if source == "test":
 
         def pick_random() -> None:

@@ -310,8 +310,9 @@ def render_similar() -> None:
         list(model.SIMILARITY),
         format_func=model.SIMILARITY.get,
         key="movies_similar_how",
+        bind="query-params",
     )
-    n = n_col.slider("How many", 5, 25, 10, key="movies_similar_n")
+    n = n_col.slider("How many", 5, 25, 10, key="movies_similar_n", bind="query-params")
     table = model.similar(item, how=how, n=n).copy()
     table["genres"] = table["genres"].map(genres_text)
     picked = catalogue.loc[item]

@@ -82,7 +82,7 @@ now = datetime.now(UTC)
 hour = now.replace(minute=0, second=0, microsecond=0)
 with st.sidebar:
     st.subheader("Sources")
-    mode = st.radio("Articles from", [SAMPLE, FEEDS], key="news_mode")
+    mode = st.radio("Articles from", [SAMPLE, FEEDS], key="news_mode", bind="query-params")
     if mode == FEEDS:
         st.text_area("Feeds, one per line (name | url)", value=default_feed_text(), height=180, key="news_feeds")
         key = newsapi_key()
@@ -96,14 +96,13 @@ with st.sidebar:
         minutes = st.selectbox("Every", AUTO_MINUTES, index=1, format_func=lambda m: f"{m} minutes",
                                key="news_auto_minutes", disabled=not auto)  # fmt: skip
     st.subheader("Ranking")
-    diversity = st.slider("Diversity", 0.0, 1.0, 0.3, 0.05, key="news_diversity",
+    diversity = st.slider("Diversity", 0.0, 1.0, 0.3, 0.05, key="news_diversity", bind="query-params",
                           help="How much a story loses for resembling one ranked above it.")  # fmt: skip
-    half_life = st.select_slider("Freshness half-life", [6, 12, 24, 48, 96], value=24, key="news_half_life",
+    half_life = st.select_slider("Freshness half-life", [6, 12, 24, 48, 96], value=24, key="news_half_life", bind="query-params",
                                  format_func=lambda h: f"{h} h")  # fmt: skip
 
 st.session_state.setdefault(PROFILE, news.Profile())
 st.session_state.setdefault(TOPICS, ())
-st.session_state.setdefault("news_interests", [])
 
 
 def live_refresh(sources: list[news.Source]) -> None:
@@ -244,7 +243,7 @@ profile = st.session_state[PROFILE]
 options = [*news.CATEGORIES, *(t.name for t in topics)]
 left, right = st.columns([3, 2])
 with left:
-    st.pills("Your interests", options, selection_mode="multi", key="news_interests", on_change=interests_changed,
+    st.pills("Your interests", options, selection_mode="multi", key="news_interests", bind="query-params", on_change=interests_changed,
              format_func=lambda o: o.capitalize() if o in news.CATEGORIES else f"✨ {o}")  # fmt: skip
     st.caption(f"{len(profile.liked)} liked · {len(profile.hidden)} hidden · the feed re-ranks at once")
 with right:
@@ -258,7 +257,8 @@ with right:
 if st.session_state.get("news_topic_error"):
     st.error(st.session_state["news_topic_error"])
 
-profile = news.Profile(profile.interests, profile.liked, profile.hidden, tuple(topics), profile.muted_sources)
+chosen = [i for i in (st.session_state.get("news_interests") or []) if i in options]  # also from a shared link
+profile = news.Profile(tuple(chosen), profile.liked, profile.hidden, tuple(topics), profile.muted_sources)
 config = news.RankConfig(diversity=diversity, half_life_hours=float(half_life), limit=None)
 try:
     feed = news.rank(index, profile, now if mode == FEEDS else hour, config)
@@ -326,7 +326,7 @@ def render_feed() -> None:
     a.multiselect("Topic", list(index.categories), key="news_filter_categories", placeholder="All topics")
     b.multiselect("Source", sorted({r.article.source for r in feed}), key="news_filter_sources",
                   placeholder="All sources")  # fmt: skip
-    c.selectbox("Published within", list(WITHIN), key="news_filter_within")
+    c.selectbox("Published within", list(WITHIN), key="news_filter_within", bind="query-params")
     shown = filtered(feed)
     count = st.session_state.setdefault("news_shown", SHOWN)
     hidden = len(index.articles) - len(feed)

@@ -87,6 +87,7 @@ with st.sidebar:
         "MiniLM semantic similarity",
         value=True,
         key="resume_minilm",
+        bind="query-params",
         help="Off: the match score is lexical only (skills, keywords, title, years).",
     )
 
@@ -286,10 +287,10 @@ def render_profile(profile: rs.ResumeProfile, seconds: float) -> None:
 
 
 def render_analyze() -> None:
-    source = st.radio("Resume", ["Sample", "Upload"], horizontal=True, key="resume_source")
+    source = st.radio("Resume", ["Sample", "Upload"], horizontal=True, key="resume_source", bind="query-params")
     result = None
     if source == "Sample":
-        name = st.selectbox("Sample resume", list(SAMPLES["resumes"]), key="resume_sample")
+        name = st.selectbox("Sample resume", list(SAMPLES["resumes"]), key="resume_sample", bind="query-params")
         result = read_sample(name)
     else:
         upload = st.file_uploader("Your resume (PDF, Word or text)", type=RESUME_TYPES, key="resume_upload")

@@ -114,6 +114,7 @@ with st.sidebar:
         index=names.index(sentiment.DEFAULT_MODEL),
         format_func=lambda n: sentiment.MODELS[n]["title"] + (" (default)" if n == sentiment.DEFAULT_MODEL else ""),
         key="sentiment_model",
+        bind="query-params",
     )
 
 settings = ui.settings_key()
@@ -190,6 +191,7 @@ def render_try() -> None:
     text = st.text_area(
         "Text (a review, a tweet, a comment)",
         key=TEXT_KEY,
+        bind="query-params",
         height=120,
         help=f"English. Texts longer than {sentiment.MAX_TEXT_CHARS:,} characters are cut, with a notice.",
     )

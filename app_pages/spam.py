@@ -61,6 +61,7 @@ with st.sidebar:
         index=names.index(spam.DEFAULT_PIPELINE),
         format_func=lambda n: spam.PIPELINES[n]["title"] + (" (default)" if n == spam.DEFAULT_PIPELINE else ""),
         key="spam_pipeline",
+        bind="query-params",
     )
 config = spam.SpamConfig(pipeline=choice)
 if not spam.is_cached(config, resolved):
@@ -81,7 +82,9 @@ def render_try() -> None:
     example_columns = st.columns(len(spam.EXAMPLES))
     for column, name in zip(example_columns, spam.EXAMPLES, strict=True):
         column.button(name, key=f"spam_example_{name}", on_click=use_example, args=(name,), width="stretch")
-    text = st.text_area("Message", key=TEXT_KEY, height=110, help=f"Up to {spam.MAX_MESSAGE_CHARS:,} characters.")
+    text = st.text_area(
+        "Message", key=TEXT_KEY, bind="query-params", height=110, help=f"Up to {spam.MAX_MESSAGE_CHARS:,} characters."
+    )
     st.button("Classify", type="primary", key="spam_classify")
     try:
         explanation = model.explain(text)

@@ -56,22 +56,27 @@ with st.sidebar:
     st.subheader("Summariser")
     options = [sm.DEFAULT_METHOD, *(m for m in sm.Method if m != sm.DEFAULT_METHOD), ABSTRACTIVE]
     titles = {**{m: sm.METHODS[m]["title"] for m in sm.Method}, ABSTRACTIVE: "Abstractive model (DistilBART / T5)"}
-    choice = st.selectbox("Method", options, index=0, format_func=lambda m: titles[m], key="summ_method")
+    choice = st.selectbox(
+        "Method", options, index=0, format_func=lambda m: titles[m], key="summ_method", bind="query-params"
+    )
     similarity = st.selectbox(
         "Sentence similarity",
         list(sm.Similarity),
         format_func=lambda s: {"tfidf": "TF-IDF (instant)", "minilm": "MiniLM sentence embeddings"}[s],
         key="summ_similarity",
+        bind="query-params",
         help="For the graph methods (TextRank and the default).",
     )
-    by = st.radio("Length", ["Sentences", "Share of the document"], horizontal=True, key="summ_length_by")
+    by = st.radio(
+        "Length", ["Sentences", "Share of the document"], horizontal=True, key="summ_length_by", bind="query-params"
+    )
     if by == "Sentences":
-        n_sentences = st.slider("Sentences in the summary", 1, 15, 3, key="summ_sentences")
+        n_sentences = st.slider("Sentences in the summary", 1, 15, 3, key="summ_sentences", bind="query-params")
         ratio = None
     else:
         n_sentences = 3
         ratio = st.slider("Share of the sentences", 0.05, 0.6, 0.2, 0.05, format="%.2f", key="summ_ratio")
-    strip = st.checkbox("Strip bylines, datelines and time-stamps", value=True, key="summ_strip")
+    strip = st.checkbox("Strip bylines, datelines and time-stamps", value=True, key="summ_strip", bind="query-params")
 
 method = sm.Method.CENTRALITY if choice == ABSTRACTIVE else sm.Method(choice)
 config = sm.SummarizerConfig(

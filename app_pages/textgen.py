@@ -315,12 +315,19 @@ def sampling_controls() -> tuple[tg.SamplingConfig, int]:
         2.0,
         step=0.05,
         key="tg_temperature",
+        bind="query-params",
         help="Below 1: safer and more repetitive; above 1: more surprising (and more misspelt).",
     )
-    length = right.slider("Length (characters)", 50, 2000, step=50, key="tg_length")
+    length = right.slider("Length (characters)", 50, 2000, step=50, key="tg_length", bind="query-params")
     left, middle, right = st.columns(3)
     top_k = left.number_input(
-        "Top-k (0: off)", 0, 500, step=1, key="tg_top_k", help="Only the k most likely tokens can be drawn."
+        "Top-k (0: off)",
+        0,
+        500,
+        step=1,
+        key="tg_top_k",
+        bind="query-params",
+        help="Only the k most likely tokens can be drawn.",
     )
     top_p = middle.slider(
         "Top-p (nucleus)",
@@ -328,6 +335,7 @@ def sampling_controls() -> tuple[tg.SamplingConfig, int]:
         1.0,
         step=0.05,
         key="tg_top_p",
+        bind="query-params",
         help="Only the most likely tokens that together hold this probability can be drawn.",
     )
     seed = right.number_input("Seed", 0, 1_000_000, step=1, key="tg_seed", help="The same seed gives the same text.")

@@ -262,13 +262,13 @@ def speech_samples() -> dict[str, tuple[Path, str]]:
 
 def render_file(recognizer, target: str, model) -> None:
     source = st.radio(
-        "Audio", ["Sample", "Record", "Upload"], horizontal=True, key="vo_source",
+        "Audio", ["Sample", "Record", "Upload"], horizontal=True, key="vo_source", bind="query-params",
         format_func={"Sample": "Sample recording", "Record": "Record in the browser", "Upload": "Upload a file"}.get,
     )  # fmt: skip
     data, name, reference = None, "", ""
     if source == "Sample":
         samples = speech_samples()
-        choice = st.selectbox("Sample", list(samples), key="vo_sample")
+        choice = st.selectbox("Sample", list(samples), key="vo_sample", bind="query-params")
         if choice is not None:
             path, reference = samples[choice]
             data, name = path.read_bytes(), path.name
