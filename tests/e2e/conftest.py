@@ -145,6 +145,10 @@ def app_url(tmp_path_factory, server_log: Path) -> Iterator[str]:
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
+        # No file watcher, as in a deployment: edits to the tree during a run (another session at work) flooded
+        # inotify and left a "source changed" box that kept the app from ever counting as idle.
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
     ]  # fmt: skip
     with server_log.open("wb") as log:
         process = subprocess.Popen(

@@ -33,7 +33,9 @@ def test_interest_rerank_hide_and_why(page, app_url, console_errors, screenshot)
     assert first_card_title(page) != top, "the hidden story left the feed"
     assert page.get_by_text(re.compile(r"^0 liked · 1 hidden")).count() == 1
     page.get_by_role("button", name="Why am I seeing this?").first.click()
-    page.get_by_text(re.compile(r"^Matches your interest: sport")).first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    page.get_by_text(re.compile(r"^Matches your interest: sport")).first.wait_for(
+        state="visible", timeout=RUN_TIMEOUT_MS
+    )
     assert_no_exception(page, "news after hide")
     screenshot(page, "news-feed")
     assert_clean_console(console_errors, "news")
