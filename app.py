@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_pages import ui
 from engines.registry import by_section
 
 st.set_page_config(page_title="ML Demo Gallery", page_icon="🧪", layout="wide")
@@ -12,4 +13,6 @@ sections = {
     section: [st.Page(d.page, title=d.title, icon=d.icon, url_path=d.key) for d in demos]
     for section, demos in by_section().items()
 }
-st.navigation({"Start": [home], **sections, "About": [system]}, expanded=True).run()  # every demo listed, however many
+page = st.navigation({"Start": [home], **sections, "About": [system]}, expanded=True)
+ui.release_memory_if_over_budget()  # before the page runs, so it reloads what it needs
+page.run()  # every demo listed, however many

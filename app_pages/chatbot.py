@@ -48,7 +48,9 @@ ui.page_header(
 
 
 # ------------------------------------------------------------------ models and the knowledge base
-@st.cache_resource(show_spinner="Building the knowledge base (the first visit embeds about 100 passages)…")
+@st.cache_resource(
+    max_entries=1, show_spinner="Building the knowledge base (the first visit embeds about 100 passages)…"
+)
 def base_retriever(settings_key: tuple[str, ...]) -> tuple[Retriever, str]:
     """The default knowledge base, indexed (embeddings cached on disk), and which encoder it uses."""
     from engines.core.embeddings import load_encoder
@@ -59,13 +61,13 @@ def base_retriever(settings_key: tuple[str, ...]) -> tuple[Retriever, str]:
     return retriever, notice
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def intent_classifier():
     """The intent classifier (trained in under a second on the project's examples)."""
     return train_intents()
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def language_model(settings_key: tuple[str, ...]):
     """An OpenAI-compatible endpoint or a local instruct model when one is configured or installed."""
     try:

@@ -75,7 +75,7 @@ ui.page_header(
 
 
 # ------------------------------------------------------------------ detectors
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def coco_detector(settings_key: tuple[str, ...]) -> tuple[Detector | None, str]:
     """The pretrained COCO detector, or None and why it is unavailable (cached per settings)."""
     try:

@@ -60,7 +60,7 @@ def load_model(config: tuple, data_sha256: str):
     return movies.load_or_train(movies.MovieConfig(*config), resolved, data)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def upload_models() -> OrderedDict:
     """Models trained on uploaded ratings, by (file sha, data sha); the oldest is dropped past UPLOAD_MODELS."""
     return OrderedDict()

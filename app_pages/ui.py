@@ -91,6 +91,32 @@ def sentence_encoder(settings_key: tuple):
         return None, str(exc)
 
 
+def release_memory_if_over_budget() -> bool:
+    """Clear Streamlit's caches when the server is over its memory budget (checked every 30 s at most).
+
+    Models are shared by every session through ``st.cache_resource``; when the server grows past
+    ``GALLERY_MEMORY_BUDGET_MB`` they are released, and each page reloads (or retrains from the disk cache)
+    what it needs on its next run. Returns whether it released.
+    """
+    import gc
+    import logging
+    import time
+
+    from engines.core import system
+
+    if not system.memory_guard().due(time.monotonic(), system.resident_mb, system.budget_mb()):
+        return False
+    before = system.resident_mb()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    gc.collect()
+    logging.getLogger(__name__).warning(
+        "memory %.0f MiB over the %.0f MiB budget: caches released", before, system.budget_mb()
+    )
+    st.toast("The server was over its memory budget: cached models were released and reload when needed.", icon="🧹")
+    return True
+
+
 def stateful_tabs(tabs: dict[str, Callable[[], None]], key: str) -> None:
     """Tabs that keep the open tab across reruns and run only its content.
 

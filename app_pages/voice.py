@@ -54,7 +54,7 @@ ui.page_header(
 
 
 # ------------------------------------------------------------------ models
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def sphinx_recognizer():
     """PocketSphinx (its decoder takes a second and 80 MB to load)."""
     from engines.speech.sphinx import SphinxRecognizer
@@ -62,7 +62,7 @@ def sphinx_recognizer():
     return SphinxRecognizer()
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def whisper_recognizer(settings_key: tuple[str, ...]):
     """Whisper through transformers, or None and why not."""
     try:

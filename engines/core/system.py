@@ -6,10 +6,13 @@ installed distributions' metadata, and "loaded" means already in ``sys.modules``
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -143,3 +146,36 @@ def sources() -> list[dict[str, str]]:
             "detail": "Hugging Face hub " + ("allowed" if settings.hub_allowed() else "off"),
         },
     ]
+
+
+@dataclass
+class MemoryGuard:
+    """Decides when the server should release its cached models because memory is over the budget.
+
+    Memory is read at most every ``check_every_s`` seconds (pages call :meth:`due` on every run), and caches are
+    released at most once per ``cooldown_s``: releasing again while the pages reload what they need would only
+    thrash.
+    """
+
+    check_every_s: float = 30.0  # reading /proc is cheap, but not on every click of every visitor
+    cooldown_s: float = 600.0  # ten minutes between releases
+    last_check: float = -math.inf
+    last_release: float = -math.inf
+    releases: int = 0
+
+    def due(self, now: float, current_mb: Callable[[], float], budget: float) -> bool:
+        """Whether to release now (and, if so, the release is counted)."""
+        if now - self.last_check < self.check_every_s:
+            return False
+        self.last_check = now
+        if current_mb() <= budget or now - self.last_release < self.cooldown_s:
+            return False
+        self.last_release = now
+        self.releases += 1
+        return True
+
+
+@lru_cache(maxsize=1)
+def memory_guard() -> MemoryGuard:
+    """The server's one guard (process-wide by nature: every session shares the memory it watches)."""
+    return MemoryGuard()

@@ -14,6 +14,9 @@ def offline_env(tmp_path_factory, monkeypatch, tiny_encoder_dir):
     # Pages that fine-tune or embed with MiniLM get a tiny random one: seconds, not minutes. The real
     # weights are exercised by the engine tests and by the browser tests (whose server has no model dir).
     monkeypatch.setenv("GALLERY_MODEL_DIR", str(tiny_encoder_dir))
+    # The test process holds every page's models at once; the memory guard (which clears the caches over the
+    # budget) would make runs depend on what ran before. Its own test sets a budget it can cross.
+    monkeypatch.setenv("GALLERY_MEMORY_BUDGET_MB", "1000000")
 
 
 @pytest.fixture(autouse=True)

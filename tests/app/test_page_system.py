@@ -17,11 +17,11 @@ def open_system(monkeypatch=None) -> AppTest:
 
 
 def test_system_page_shows_memory_sources_and_versions(monkeypatch):
-    monkeypatch.setenv("GALLERY_MEMORY_BUDGET_MB", "1500")
+    monkeypatch.setenv("GALLERY_MEMORY_BUDGET_MB", "150000")
     at = open_system()
     assert [t.value for t in at.title] == ["⚙️ System"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Budget"] == "1500 MiB"
+    assert metrics["Budget"] == "150000 MiB"
     assert float(metrics["In use"].split()[0]) > 50, "a Streamlit server with pandas uses more than 50 MiB"
     assert float(metrics["Peak"].split()[0]) >= float(metrics["In use"].split()[0]) - 1
     sources = at.dataframe[0].value
@@ -42,3 +42,22 @@ def test_clearing_the_caches_reports_memory_and_the_page_still_works():
     at.switch_page("app_pages/home.py")
     at.run()
     assert not at.exception and any("ML Demo Gallery" in t.value for t in at.title)
+
+
+def test_over_the_budget_the_caches_are_released_once_with_a_toast(monkeypatch):
+    from engines.core import system
+
+    system.memory_guard.cache_clear()
+    monkeypatch.setenv("GALLERY_MEMORY_BUDGET_MB", "64")  # any Streamlit server is above this
+    try:
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.run()  # the first run of any page checks the memory
+        assert not at.exception
+        assert any("over its memory budget" in str(t.value) for t in at.toast), [t.value for t in at.toast]
+        assert system.memory_guard().releases == 1
+        at.switch_page("app_pages/system.py")
+        at.run()
+        assert not at.exception and system.memory_guard().releases == 1, "not again within the cooldown"
+        assert not at.toast
+    finally:
+        system.memory_guard.cache_clear()

@@ -138,6 +138,9 @@ def app_url(tmp_path_factory, server_log: Path) -> Iterator[str]:
         "GALLERY_OFFLINE": "1",
         "GALLERY_CACHE_DIR": str(tmp_path_factory.mktemp("gallery-cache")),
         "PYTHONUNBUFFERED": "1",
+        # One server serves every browser test; a cache release half-way would make a test's timing depend on
+        # the ones before it. The release itself is tested with AppTest (tests/app/test_page_system.py).
+        "GALLERY_MEMORY_BUDGET_MB": "1000000",
     }
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",

@@ -63,3 +63,22 @@ def test_sources_and_folder_sizes_follow_the_settings(tmp_path, monkeypatch):
     assert system.folder_mb(tmp_path / "missing") == 0.0
     monkeypatch.delenv("GALLERY_DATA_DIR")
     assert system.sources()[0]["value"].startswith("not set")
+
+
+def test_the_memory_guard_checks_at_most_every_interval_and_releases_at_most_once_per_cooldown():
+    guard = system.MemoryGuard(check_every_s=30, cooldown_s=600)
+    reads = []
+
+    def rss(value):
+        def read():
+            reads.append(value)
+            return value
+
+        return read
+
+    assert not guard.due(0.0, rss(500.0), budget=1000.0), "under the budget: nothing to release"
+    assert not guard.due(10.0, rss(5000.0), budget=1000.0) and reads == [500.0], "memory is not read again within 30 s"
+    assert guard.due(31.0, rss(5000.0), budget=1000.0) and guard.releases == 1
+    assert not guard.due(100.0, rss(5000.0), budget=1000.0), "no second release within the cooldown"
+    assert guard.due(700.0, rss(5000.0), budget=1000.0) and guard.releases == 2
+    assert system.memory_guard() is system.memory_guard(), "one guard per server process"
