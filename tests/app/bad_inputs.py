@@ -1,7 +1,7 @@
 """Bad input, gallery-wide: every input of every demo page, the bad values it must survive, and what the user sees.
 
-The single source of truth for two things: the table in the README (section "Bad input", rendered by
-:func:`markdown_table`) and the parametrized page test ``tests/app/test_bad_inputs.py`` that tries every row.
+The single source of truth for two things: the table in `docs/bad-input.md` (rendered by
+:func:`markdown_table`; the README links to it) and the parametrized page test ``tests/app/test_bad_inputs.py`` that tries every row.
 
 Each :class:`BadInput` row names a page (its registry key), the stateful tab to open first, the widget as the user
 sees it, the kind of bad input, an ``action`` that puts the bad value into the widget under

@@ -1,4 +1,4 @@
-"""Bad input, gallery-wide: every row of tests/app/bad_inputs.py tried on its page, and the README table checked.
+"""Bad input, gallery-wide: every row of tests/app/bad_inputs.py tried on its page, and docs/bad-input.md checked.
 
 Each row opens its page, opens its tab, puts the bad value in, and then the page must show the row's message in
 the row's kind of element (an ``st.error`` unless the row says otherwise), show no exception and no traceback, and
@@ -67,13 +67,15 @@ def test_bad_input_gets_a_clear_message_and_the_page_keeps_working(row: BadInput
     assert any(t.value for t in at.title), "the page still draws its title"
 
 
-def test_the_readme_holds_the_table_between_its_markers():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.count(START) == 1 and readme.count(END) == 1, "the README needs both markers once"
-    between = readme.split(START, 1)[1].split(END, 1)[0]
+def test_the_docs_hold_the_table_between_its_markers():
+    doc = (ROOT / "docs" / "bad-input.md").read_text(encoding="utf-8")
+    assert doc.count(START) == 1 and doc.count(END) == 1, "docs/bad-input.md needs both markers once"
+    between = doc.split(START, 1)[1].split(END, 1)[0]
     assert between.strip("\n") == markdown_table().strip("\n"), (
-        "README table is stale: regenerate it with tests.app.bad_inputs.markdown_table()"
+        "docs/bad-input.md is stale: regenerate its table with tests.app.bad_inputs.markdown_table()"
     )
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/bad-input.md)" in readme and f"{len(ROWS)} rows" in readme, "the README links to it with the count"
 
 
 def test_the_table_covers_every_page():

@@ -704,7 +704,9 @@ def test_hybrid_retrieval_recall_on_dev(kb):
     print(f"dev hybrid: {metrics}")
     assert all(0.0 <= v <= 1.0 for v in metrics.values())
     assert metrics["recall_at_1"] <= metrics["recall_at_3"] <= metrics["recall_at_5"]
-    assert metrics["recall_at_3"] >= 0.8, misses
+    # The knowledge base is the README: a section that crowds out the answers (a long table of error messages did)
+    # shows up here first. dev is 0.946 at the time of writing; issue 11's target is 0.90 on test.
+    assert metrics["recall_at_3"] >= 0.9, misses
     assert all(m["rank"] == "> 10" or m["rank"] > 3 for m in misses)
 
 
