@@ -47,7 +47,16 @@ from typing import Any
 
 from engines.core.system import DEFAULT_BUDGET_MB, resident_mb
 from engines.registry import DEMOS, ROOT, Demo
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port, _is_deep_link_probe, _stop, _tail
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    _free_port,
+    _is_deep_link_probe,
+    _stop,
+    _tail,
+    server_command,
+)
 from tests.e2e.test_browser import MAIN_ACTIONS
 
 log = logging.getLogger("benchmarks.load")
@@ -128,17 +137,7 @@ def start_server(
         RuntimeError: with the tail of the server log, when it exits or does not answer in time.
     """
     port = _free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        # No file watcher: edits to the tree during a run must not prompt "source changed" (the app would never
-        # look idle) nor swap the code under the measurement; a deployed app does not watch its files either.
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-    ]  # fmt: skip
+    command = server_command(str(script), port)
     with log_path.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -108,6 +108,23 @@ def _tail(path: Path, lines: int = 60) -> str:
         return "(no server log)"
 
 
+def server_command(script: str, port: int) -> list[str]:
+    """``streamlit run script`` headless on 127.0.0.1:port, as the browser tests and the load benchmark start it.
+
+    No file watcher, as in a deployment: edits to the tree during a run (another session at work) flooded inotify
+    and left a "source changed" box that kept the app from ever counting as idle.
+    """
+    return [
+        sys.executable, "-m", "streamlit", "run", script,
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+    ]  # fmt: skip
+
+
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return
@@ -142,17 +159,7 @@ def app_url(tmp_path_factory, server_log: Path) -> Iterator[str]:
         # the ones before it. The release itself is tested with AppTest (tests/app/test_page_system.py).
         "GALLERY_MEMORY_BUDGET_MB": "1000000",
     }
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        # No file watcher, as in a deployment: edits to the tree during a run (another session at work) flooded
-        # inotify and left a "source changed" box that kept the app from ever counting as idle.
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-    ]  # fmt: skip
+    command = server_command("app.py", port)
     with server_log.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
