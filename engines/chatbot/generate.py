@@ -40,7 +40,7 @@ from typing import Any
 from engines.chatbot.answer import Generator
 from engines.chatbot.retrieval import Hit
 from engines.core.errors import InputError, SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first, quiet_transformers
+from engines.core.model_sources import ModelSpec, ResolvedModel, from_folder, load_first, quiet_transformers
 from engines.core.progress import Progress, null_progress
 from engines.core.settings import APP_NAME, downloads_allowed
 
@@ -408,19 +408,11 @@ def _prompt_ids(tokenizer: Any, question: str, hits: list[Hit], limit: int) -> l
 
 
 def _local_loader(resolved: ResolvedModel) -> tuple[Generator, str]:
-    try:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        hf_logging.disable_progress_bar()  # engines never print
-        with quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(resolved.path)
-            model = AutoModelForCausalLM.from_pretrained(resolved.path).eval()
-    except Exception as exc:  # missing files, an unknown architecture, no torch: many kinds
-        raise SourceError(
-            f"{resolved.path} does not hold a causal language model ({type(exc).__name__}: {exc})."
-        ) from exc
+    tokenizer, model = from_folder(resolved, "a causal language model", AutoTokenizer, AutoModelForCausalLM)
+    model.eval()
     if getattr(model.config, "is_encoder_decoder", False):
         raise SourceError(f"{resolved.path} holds a {model.config.model_type} model, not a causal language model.")
     limit, new_tokens = _token_budget(model, tokenizer)

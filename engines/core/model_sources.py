@@ -214,6 +214,24 @@ def load_first(
     raise SourceError(where_looked(specs, what, failures))
 
 
+def from_folder(resolved: ResolvedModel, what: str, *auto_classes) -> tuple:
+    """Each of ``auto_classes`` (transformers' Auto classes) loaded from a resolved folder, quietly.
+
+    No progress bars, warnings or log lines. Whatever transformers raises for missing or corrupt files or an
+    unknown architecture becomes a SourceError that names the folder and ``what`` it should hold ("a NER
+    model"), so ``load_first`` goes on to the next model.
+    """
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # engines never print
+    try:
+        with quiet_transformers():
+            return tuple(cls.from_pretrained(resolved.path) for cls in auto_classes)
+    except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds
+        hint = " Install sentencepiece (pip install sentencepiece)." if "sentencepiece" in str(exc).lower() else ""
+        raise SourceError(f"{resolved.path} does not hold {what} ({type(exc).__name__}: {exc}).{hint}") from exc
+
+
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
     """Silence what transformers logs and warns about its own defaults while a model loads or runs.

@@ -8,7 +8,6 @@ normalise) and turns its outputs back into boxes in the frame's pixels.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 import torch
 
 from engines.core.errors import SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first
+from engines.core.model_sources import ModelSpec, ResolvedModel, from_folder, load_first
 from engines.core.progress import Progress, null_progress
 from engines.detect.detectors import Detection, check_frame, check_threshold, shrink
 
@@ -84,16 +83,8 @@ class PretrainedDetector:
 
 def _load_folder(resolved: ResolvedModel) -> PretrainedDetector:
     from transformers import AutoImageProcessor, AutoModelForObjectDetection
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # engines never print
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = AutoModelForObjectDetection.from_pretrained(resolved.path)
-            processor = AutoImageProcessor.from_pretrained(resolved.path)
-    except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds
-        raise SourceError(f"{resolved.path} does not hold an object detector ({type(exc).__name__}: {exc}).") from exc
+    model, processor = from_folder(resolved, "an object detector", AutoModelForObjectDetection, AutoImageProcessor)
     if not hasattr(processor, "post_process_object_detection"):
         raise SourceError(f"{resolved.path}: its image processor cannot turn outputs into boxes.")
     return PretrainedDetector(model, processor, resolved)

@@ -10,13 +10,12 @@ finds; it is loaded on the usual offline-first ladder and never downloaded in te
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from engines.core.errors import SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first, quiet_transformers
+from engines.core.model_sources import ModelSpec, ResolvedModel, from_folder, load_first, quiet_transformers
 from engines.core.progress import Progress, null_progress
 from engines.resume.experience import RANGE, SINGLE_DATE
 
@@ -340,16 +339,8 @@ def _spans(offsets: Sequence[Sequence[int]], labels: Sequence[str]) -> list[tupl
 
 def _load_ner_folder(resolved: ResolvedModel) -> NerTagger:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # engines never print
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = AutoModelForTokenClassification.from_pretrained(resolved.path)
-            tokenizer = AutoTokenizer.from_pretrained(resolved.path)
-    except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds
-        raise SourceError(f"{resolved.path} does not hold a NER model ({type(exc).__name__}: {exc}).") from exc
+    model, tokenizer = from_folder(resolved, "a NER model", AutoModelForTokenClassification, AutoTokenizer)
     if not getattr(tokenizer, "is_fast", False):
         raise SourceError(f"{resolved.path}: the NER model needs a fast tokenizer (character offsets).")
     return NerTagger(model, tokenizer, resolved)

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from engines.core.errors import InputError, SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first, quiet_transformers
+from engines.core.model_sources import ModelSpec, ResolvedModel, from_folder, load_first, quiet_transformers
 from engines.core.progress import Progress, null_progress
 
 # Only languages with a single-target Helsinki-NLP/opus-mt-en-<code> model: en-zh and en-ar need a >>lang<< token
@@ -125,18 +125,8 @@ class Translator:
 def _loader(code: str):
     def load(resolved: ResolvedModel) -> Translator:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # engines never print
-        try:
-            with quiet_transformers():
-                tokenizer = AutoTokenizer.from_pretrained(resolved.path)
-                model = AutoModelForSeq2SeqLM.from_pretrained(resolved.path)
-        except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds
-            hint = " Install sentencepiece (pip install sentencepiece)." if "sentencepiece" in str(exc).lower() else ""
-            raise SourceError(
-                f"{resolved.path} does not hold a translation model ({type(exc).__name__}: {exc}).{hint}"
-            ) from exc
+        tokenizer, model = from_folder(resolved, "a translation model", AutoTokenizer, AutoModelForSeq2SeqLM)
         if not getattr(model.config, "is_encoder_decoder", False):
             raise SourceError(f"{resolved.path} holds a {model.config.model_type} model, not a translation model.")
         return Translator(model, tokenizer, resolved, code)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from engines.core.errors import InputError, SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first, quiet_transformers
+from engines.core.model_sources import ModelSpec, ResolvedModel, from_folder, load_first, quiet_transformers
 from engines.core.progress import Progress, null_progress
 from engines.speech.segments import SAMPLE_RATE, Segment
 from engines.speech.vad import UtteranceSplitter, as_int16
@@ -255,15 +255,8 @@ class WhisperStream:
 
 def _load_folder(resolved: ResolvedModel) -> WhisperRecognizer:
     from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # engines never print
-    try:
-        with quiet_transformers():
-            model = AutoModelForSpeechSeq2Seq.from_pretrained(resolved.path)
-            processor = AutoProcessor.from_pretrained(resolved.path)
-    except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds
-        raise SourceError(f"{resolved.path} does not hold a Whisper model ({type(exc).__name__}: {exc}).") from exc
+    model, processor = from_folder(resolved, "a Whisper model", AutoModelForSpeechSeq2Seq, AutoProcessor)
     if getattr(model.config, "model_type", "") != "whisper":
         raise SourceError(f"{resolved.path} holds a {model.config.model_type} model, not Whisper.")
     if not (hasattr(processor, "feature_extractor") and hasattr(processor, "tokenizer")):

@@ -320,3 +320,39 @@ def test_no_hub_id_and_nothing_else_gives_the_offline_model(progress_log):
     assert resolved.kind == "offline model"
     assert resolved.notes == ()
     assert progress_log.calls[-1] == (1.0, "Using the lexicon model")
+
+
+# --- opening a resolved folder (from_folder) -----------------------------------------------------
+
+
+def test_from_folder_opens_each_auto_class_quietly(tmp_path, tiny_model, capsys):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from engines.core.model_sources import ResolvedModel, from_folder
+
+    folder = copy_model(tiny_model, tmp_path / "tiny-bert")
+    model, tokenizer = from_folder(
+        ResolvedModel(spec(), "local directory", folder),
+        "a text classifier",
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
+    assert type(model).__name__.endswith("ForSequenceClassification")
+    assert tokenizer("a cat")["input_ids"]  # a working tokenizer from the same folder
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""  # no progress bars or warnings printed
+
+
+def test_from_folder_names_the_folder_and_what_it_should_hold(tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    from engines.core.errors import SourceError
+    from engines.core.model_sources import ResolvedModel, from_folder
+
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(SourceError, match=r"broken does not hold a text classifier \(\w+Error"):
+        from_folder(
+            ResolvedModel(spec(), "local directory", folder), "a text classifier", AutoModelForSequenceClassification
+        )
