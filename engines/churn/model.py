@@ -745,20 +745,7 @@ def load_or_train(
     progress: Progress = null_progress,
 ) -> ChurnModel:
     """The cached model for this config and data, training it on a miss."""
-    return CACHE.load_or_train(
-        config,
-        resolved.sha256,
-        lambda p: train(
-            config,
-            data,
-            data_title=resolved.spec.title,
-            provenance=resolved.provenance,
-            citation=resolved.spec.citation,
-            progress=p,
-        ),
-        store=store,
-        progress=progress,
-    )
+    return CACHE.load_or_train_on(config, resolved, train, data, store=store, progress=progress)
 
 
 @_one_openmp_thread

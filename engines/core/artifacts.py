@@ -204,6 +204,21 @@ def load_or_train(
     return model
 
 
+def trainer_for(train: Callable[..., T], config: Any, data: Any, resolved: Any) -> Callable[[Progress], T]:
+    """``train(config, data, ...)`` as the one-argument trainer that the cached-or-train helpers call.
+
+    It passes the resolved dataset's title, provenance and citation on, for the model card.
+    """
+    return lambda progress: train(
+        config,
+        data,
+        data_title=resolved.spec.title,
+        provenance=resolved.provenance,
+        citation=resolved.spec.citation,
+        progress=progress,
+    )
+
+
 class EngineCache(Generic[T]):
     """The artifact glue every engine needs: key, joblib write, verified read, cached-or-train.
 
@@ -267,4 +282,22 @@ class EngineCache(Generic[T]):
             },
             libraries=self.libraries,
             progress=progress,
+        )
+
+    def load_or_train_on(
+        self,
+        config: Any,
+        resolved: Any,
+        train: Callable[..., T],
+        data: Any,
+        *,
+        store: ArtifactStore | None = None,
+        progress: Progress = null_progress,
+    ) -> T:
+        """The cached model for this config and resolved dataset (a ``ResolvedDataset``), trained on a miss.
+
+        ``train(config, data, data_title=..., provenance=..., citation=..., progress=...)`` trains it.
+        """
+        return self.load_or_train(
+            config, resolved.sha256, trainer_for(train, config, data, resolved), store=store, progress=progress
         )

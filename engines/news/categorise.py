@@ -357,20 +357,7 @@ def load_or_train(
     """
     config = config or CategoriserConfig()
     data, frame = load_training_data(scaled(progress, 0.0, 0.1))
-    model = CACHE.load_or_train(
-        config,
-        data.sha256,
-        lambda p: train(
-            config,
-            frame,
-            data_title=data.spec.title,
-            provenance=data.provenance,
-            citation=data.spec.citation,
-            progress=p,
-        ),
-        store=store,
-        progress=scaled(progress, 0.1, 1.0),
-    )
+    model = CACHE.load_or_train_on(config, data, train, frame, store=store, progress=scaled(progress, 0.1, 1.0))
     return model, data
 
 

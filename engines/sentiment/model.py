@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import train_test_split
 
-from engines.core.artifacts import ArtifactStore, artifact_key, library_versions
+from engines.core.artifacts import ArtifactStore, artifact_key, library_versions, trainer_for
 from engines.core.artifacts import load_or_train as store_load_or_train
 from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
@@ -663,17 +663,7 @@ def load_or_train(
     Raises:
         SourceError: when the model needs pretrained weights that cannot be found here.
     """
-
-    def build(p: Progress) -> SentimentModel:
-        return train(
-            config,
-            frame,
-            data_title=data.spec.title,
-            provenance=data.provenance,
-            citation=data.spec.citation,
-            progress=p,
-        )
-
+    build = trainer_for(train, config, frame, data)
     if config.model is ModelName.HUB:
         return build(progress)
     return store_load_or_train(

@@ -546,20 +546,7 @@ def load_or_train(
     progress: Progress = null_progress,
 ) -> SpamModel:
     """The cached model for this config and data, training it on a miss."""
-    return CACHE.load_or_train(
-        config,
-        data.sha256,
-        lambda p: train(
-            config,
-            frame,
-            data_title=data.spec.title,
-            provenance=data.provenance,
-            citation=data.spec.citation,
-            progress=p,
-        ),
-        store=store,
-        progress=progress,
-    )
+    return CACHE.load_or_train_on(config, data, train, frame, store=store, progress=progress)
 
 
 def compare_pipelines(

@@ -341,3 +341,28 @@ def test_engine_cache_round_trip_and_stale_version_retrains(tmp_path):
     (folder / MANIFEST).unlink()  # and a missing manifest alone also means retrain
     again = v1.load_or_train({"a": 1}, "sha", train, store=store)
     assert again.value == 3.0 and len(calls) == 2
+
+
+def test_engine_cache_trains_on_a_resolved_dataset_with_its_card_details(tmp_path):
+    from types import SimpleNamespace
+
+    from engines.core.artifacts import EngineCache
+
+    store = ArtifactStore(tmp_path)
+    seen = []
+
+    def train(config, data, *, data_title, provenance, citation, progress):
+        seen.append((config, data, data_title, provenance, citation))
+        progress(1.0, "trained")
+        return Versioned(float(len(data)))
+
+    resolved = SimpleNamespace(
+        sha256="abc", provenance="local copy", spec=SimpleNamespace(title="Toy data", citation="Toy (2026)")
+    )
+    cache = EngineCache("toy", 1, Versioned, ("numpy",))
+    model = cache.load_or_train_on({"a": 1}, resolved, train, [1, 2, 3], store=store)
+    assert model.value == 3.0
+    assert seen == [({"a": 1}, [1, 2, 3], "Toy data", "local copy", "Toy (2026)")]
+    assert cache.is_cached({"a": 1}, "abc", store)  # keyed by the dataset's checksum
+    assert cache.load_or_train_on({"a": 1}, resolved, train, [1, 2, 3], store=store) == model
+    assert len(seen) == 1  # the second call loaded it
