@@ -25,12 +25,12 @@ from app_pages import ui
 from app_pages import webrtc as rtc
 from engines.core import settings
 from engines.core.errors import InputError, SourceError
+from engines.core.images import read_image
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.detect.detectors import OFFLINE_DETECTORS, Detection, Detector
 from engines.detect.drawing import annotate
 from engines.detect.live import LiveSession
 from engines.detect.video import VIDEO_EXTENSIONS, annotate_video, pan_frames, write_webm
-from engines.imageclf.images import read_image
 from engines.registry import get_demo
 
 DEMO = get_demo("detect")
