@@ -46,7 +46,8 @@ STYLES = {  # one-click sampling presets: (temperature, top-k, top-p)
 }
 NGRAM_ORDER = {tg.Level.CHAR: 5, tg.Level.WORD: 3}  # Kneser-Ney orders that do well on a short corpus
 BUNDLED, UPLOAD, SHAKESPEARE = "bundled", "upload", "shakespeare"
-CURVE_COLOURS = {"train_loss": "#4f46e5", "val_loss": "#f97316"}
+CURVE_COLOURS = {"train_loss": "#4f46e5", "val_loss": "#f97316", "average_val_loss": "#059669"}
+PAGE_EMA_DECAY = 0.98  # "Average the weights": about the last 50 steps, for the page's runs of a few hundred
 
 ui.page_header(
     DEMO,
@@ -149,7 +150,14 @@ def start_training(corpus: Any, config: tg.TrainConfig) -> TrainingJob:
 
     def work(job: TrainingJob) -> tg.LanguageModel:
         def on_eval(point: tg.Evaluation) -> None:
-            job.curve.append({"step": point.step, "train_loss": point.train_loss, "val_loss": point.val_loss})
+            job.curve.append(
+                {
+                    "step": point.step,
+                    "train_loss": point.train_loss,
+                    "val_loss": point.val_loss,
+                    "average_val_loss": point.average_val_loss,
+                }
+            )
 
         return tg.train(corpus.text, config, data_name=corpus.name, progress=job.report, on_eval=on_eval, stop=job.stop)
 
@@ -168,17 +176,19 @@ def harvest_job() -> None:
 
 
 def loss_chart(curve: list[dict[str, float]], title: str):
-    """Training and validation loss against the step."""
+    """Training and validation loss against the step (and the weight average's, when one was kept)."""
     frame = pd.DataFrame(curve)
-    long = frame.melt(id_vars="step", value_vars=["train_loss", "val_loss"], var_name="loss", value_name="nats")
-    long["loss"] = long["loss"].map({"train_loss": "training", "val_loss": "validation"})
+    names = {"train_loss": "training", "val_loss": "validation", "average_val_loss": "validation, averaged weights"}
+    columns = [c for c in names if c in frame and frame[c].notna().any()]
+    long = frame.melt(id_vars="step", value_vars=columns, var_name="loss", value_name="nats").dropna()
+    long["loss"] = long["loss"].map(names)
     chart = px.line(
         long,
         x="step",
         y="nats",
         color="loss",
         markers=True,
-        color_discrete_map={"training": CURVE_COLOURS["train_loss"], "validation": CURVE_COLOURS["val_loss"]},
+        color_discrete_map={names[c]: CURVE_COLOURS[c] for c in names},
         labels={"nats": "loss (nats per token)", "step": "training step"},
         title=title,
     )
@@ -208,6 +218,7 @@ def widget_defaults() -> dict[str, Any]:
             f"tg_lr_{key}": base.learning_rate,
             f"tg_steps_{key}": base.max_steps,
             f"tg_dropout_{key}": base.dropout,
+            f"tg_average_{key}": base.ema_decay > 0,
             f"tg_order_{key}": NGRAM_ORDER[level],
         }
     return defaults
@@ -536,6 +547,13 @@ def hyperparameters(level: tg.Level) -> tg.TrainConfig:
     learning_rate = columns[0].number_input("Learning rate", 1e-5, 1.0, step=1e-3, format="%.4f", key=f"tg_lr_{key}")
     steps = columns[1].number_input("Training steps", 10, 20_000, step=50, key=f"tg_steps_{key}")
     dropout = columns[2].number_input("Dropout", 0.0, 0.9, step=0.05, key=f"tg_dropout_{key}")
+    average = st.checkbox(
+        "Average the weights",
+        key=f"tg_average_{key}",
+        help="Keep a running average of the weights (about the last 50 steps) and measure it at every "
+        "evaluation too; the better of the two is kept. Averaging smooths the noise of the last steps, "
+        "which helps most when the model starts to overfit.",
+    )
     return replace(
         base,
         hidden_size=int(hidden),
@@ -544,6 +562,7 @@ def hyperparameters(level: tg.Level) -> tg.TrainConfig:
         learning_rate=float(learning_rate),
         max_steps=int(steps),
         dropout=float(dropout),
+        ema_decay=PAGE_EMA_DECAY if average else 0.0,
     )
 
 
@@ -577,11 +596,14 @@ def render_result(result: Trained) -> None:
     tiles = st.columns(4)
     tiles[0].metric("Validation loss", f"{metrics.get('val_loss', float('nan')):.3f}", help="nats per token")
     tiles[1].metric("Validation perplexity", f"{metrics.get('val_perplexity', float('nan')):.2f}")
-    tiles[2].metric("Steps", f"{metrics.get('steps', 0):,}", help=f"best at step {metrics.get('best_step', 0):,}")
+    kept = " (the averaged weights)" if metrics.get("best_weights") == "weight average" else ""
+    tiles[2].metric("Steps", f"{metrics.get('steps', 0):,}", help=f"best at step {metrics.get('best_step', 0):,}{kept}")
     tiles[3].metric("Training time", f"{metrics.get('seconds', 0.0):.1f} s")
     curve = result.model.info.get("curve", [])
     if curve:
         st.plotly_chart(loss_chart(curve, "Training curve"), width="stretch", key="tg_final_curve")
+    if kept:
+        st.caption(f"The averaged weights did best (at step {metrics.get('best_step', 0):,}): they are the model kept.")
 
 
 def render_train() -> None:

@@ -106,7 +106,9 @@ def model_card(model: LanguageModel, *, name: str | None = None) -> ModelCard:
             else f"The last {training.get('val_fraction', 0.1):.0%} of the text is held out for validation and early stopping."
         )
         + f" Data sha256 {str(data.get('sha256', ''))[:12]}…; stopped by {metrics.get('stopped_by', 'n/a')} "
-        f"after {metrics.get('steps', 0):,} steps (best at step {metrics.get('best_step', 0):,}).",
+        f"after {metrics.get('steps', 0):,} steps (best at step {metrics.get('best_step', 0):,}"
+        + (", by the running average of the weights" if metrics.get("best_weights") == "weight average" else "")
+        + ").",
         metrics=held_out,
         train_seconds=float(metrics.get("seconds", 0.0)),
         n_train=int(data.get("train_tokens", 0)),

@@ -5,7 +5,10 @@ side by side ``seq_len`` tokens at a time, the LSTM state carried from one chunk
 to the next (so the model learns from context longer than one chunk). AdamW with a
 warm-up and a cosine decay, gradient clipping, a fixed seed, validation loss every
 ``eval_every`` steps, early stopping that keeps the best weights, a stop event and
-an optional time budget.
+an optional time budget. Optionally an exponential moving average of the weights is
+kept beside them and measured at every evaluation too; early stopping then keeps
+whichever of the two did best (averaging the noisy late steps of an overfitting
+model is a cheap regulariser, like the averaged SGD of AWD-LSTM).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class TrainConfig:
     max_vocab: int = 5000  # word level: the most frequent words kept (others become unknown)
     min_count: int = 2  # word level: a word must occur this often to get its own id
     seed: int = 0  # weights, dropout and batch offsets are reproducible
+    ema_decay: float = 0.0  # 0: off; else the weight average's decay per step (0.995: about the last 200 steps)
 
     def validate(self) -> TrainConfig:
         """The config itself, or an InputError that names the setting to fix."""
@@ -95,6 +99,7 @@ class TrainConfig:
             ("Validation fraction", self.val_fraction, 0.01, 0.5),
             ("Vocabulary size", self.max_vocab, 10, 200_000),
             ("Minimum word count", self.min_count, 1, 1000),
+            ("Weight-average decay", self.ema_decay, 0.0, 0.9999),
         ]
         check_ranges(checks, WHOLE_NUMBER_SETTINGS)
         check_time_budget(self.max_seconds)
@@ -119,6 +124,7 @@ class Evaluation:
     val_loss: float
     seconds: float
     learning_rate: float
+    average_val_loss: float | None = None  # the weight average's validation loss, when one is kept
 
 
 def split_text(text: str, val_fraction: float) -> tuple[str, str]:
@@ -240,6 +246,8 @@ def train(
     net.to(device).train()
     train_ids, val_ids = train_ids.to(device), val_ids.to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    average = copy.deepcopy(net) if config.ema_decay > 0 else None
+    best_source = "weights"
     loss_fn = nn.CrossEntropyLoss()
 
     curve: list[Evaluation] = []
@@ -252,8 +260,9 @@ def train(
     position = 0
 
     def evaluate() -> Evaluation:
-        nonlocal best_loss, best_state, best_step, stale
+        nonlocal best_loss, best_state, best_step, stale, best_source
         val = mean_loss(net, val_ids, seq_len=max(seq_len, 64))
+        average_val = mean_loss(average, val_ids, seq_len=max(seq_len, 64)) if average is not None and step else None
         point = Evaluation(
             step,
             tokens_seen,
@@ -261,10 +270,15 @@ def train(
             val,
             time.perf_counter() - started,
             _lr(config, step),
+            average_val,
         )
         curve.append(point)
-        if val < best_loss - 1e-4:
-            best_loss, best_state, best_step, stale = val, copy.deepcopy(net.state_dict()), step, 0
+        candidate, source, weights = val, "weights", net
+        if average_val is not None and average_val < val:
+            candidate, source, weights = average_val, "weight average", average
+        if candidate < best_loss - 1e-4:
+            best_loss, best_state, best_step, stale = candidate, copy.deepcopy(weights.state_dict()), step, 0
+            best_source = source
         else:
             stale += 1
         if on_eval is not None:
@@ -302,6 +316,11 @@ def train(
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), config.clip_norm)
         optimizer.step()
+        if average is not None:
+            # The usual warm-up of the decay, so the first steps' random weights fade fast.
+            decay = min(config.ema_decay, (1 + step) / (10 + step))
+            with torch.no_grad():
+                torch._foreach_lerp_(list(average.parameters()), list(net.parameters()), 1 - decay)
         step += 1
         tokens_seen += y.numel()
         value = loss.item()
@@ -322,7 +341,7 @@ def train(
     if keep_best:
         net.load_state_dict(best_state)
     else:
-        best_loss, best_step = curve[-1].val_loss, step
+        best_loss, best_step, best_source = curve[-1].val_loss, step, "weights"
     net.to("cpu").eval()
     seconds = time.perf_counter() - started
     info: dict[str, Any] = {
@@ -342,6 +361,7 @@ def train(
             "tokens_seen": tokens_seen,
             "seconds": seconds,
             "stopped_by": stopped_by,
+            "best_weights": best_source,
         },
         "curve": [asdict(p) for p in curve],
     }

@@ -8,6 +8,7 @@ Training uses the bundled fables with a tiny config, so it takes seconds.
 from __future__ import annotations
 
 import html
+import json
 import math
 import time
 
@@ -193,6 +194,24 @@ def test_textgen_trains_a_model_that_writes_and_compares(page):
     # The model card of the trained model.
     open_tab(at, TAB, CARD)
     assert any("Model card" in t and "Fables" in t for t in texts(at.markdown))
+
+
+def test_textgen_training_with_averaged_weights_draws_their_curve(page):
+    at = page
+    open_tab(at, TAB, TRAIN)
+    tiny_config(at, steps=30)
+    at.checkbox(key="tg_average_char").check().run()
+    at.button(key="tg_train").click().run()
+    ok(at)
+    wait_for_training(at)
+    model = at.session_state["tg_trained"].model
+    assert model.info["training"]["ema_decay"] == pytest.approx(0.98)
+    assert all(p["average_val_loss"] is not None for p in model.info["curve"][1:])
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    names = {trace.get("name") for figure in figures for trace in figure["data"]}
+    assert {"training", "validation", "validation, averaged weights"} <= names, names
+    at.checkbox(key="tg_average_char").uncheck().run()  # and off again for the tests that follow
+    ok(at)
 
 
 def test_textgen_stop_button_ends_training_with_a_model(page):

@@ -310,6 +310,31 @@ def test_training_can_continue_from_a_model_and_return_its_last_weights(char_mod
     assert loss_on(continued, dog) < loss_on(char_model, dog)
 
 
+def test_without_a_weight_average_only_the_weights_are_measured(char_run):
+    assert all(p["average_val_loss"] is None for p in char_run.model.info["curve"])
+    assert char_run.model.info["metrics"]["best_weights"] == "weights"
+
+
+def test_a_weight_average_is_measured_beside_the_weights_and_the_better_one_kept():
+    # Random text at a high, constant learning rate: the weights chase noise and overfit, the average less so.
+    text = random_text(4000)
+    config = dataclasses.replace(
+        TINY, hidden_size=64, learning_rate=2e-2, min_lr_ratio=1.0, ema_decay=0.9, max_steps=100
+    )
+    model = train(text, config)
+    metrics, curve = model.info["metrics"], model.info["curve"]
+    assert curve[0]["average_val_loss"] is None  # nothing averaged before the first step
+    assert all(p["average_val_loss"] is not None for p in curve[1:])
+    assert all(p["average_val_loss"] < p["val_loss"] for p in curve[1:])
+    best = min(p["average_val_loss"] for p in curve[1:])
+    assert metrics["best_weights"] == "weight average"
+    assert metrics["val_loss"] == pytest.approx(best)
+    assert metrics["best_step"] == next(p["step"] for p in curve[1:] if p["average_val_loss"] == best)
+    _, val_text = split_text(text, config.val_fraction)
+    assert loss_on(model, val_text) == pytest.approx(best, rel=1e-4)  # the averaged weights are the ones returned
+    assert "by the running average of the weights" in textgen.model_card(model).split
+
+
 def test_the_time_budget_ends_training():
     config = dataclasses.replace(TINY, max_steps=1_000_000, eval_every=1_000_000, max_seconds=1.0)
     started = time.perf_counter()
@@ -365,6 +390,7 @@ ABSURD = [
     ({"hidden_size": "256"}, "Hidden units must be a number"),
     ({"max_seconds": -5.0}, "time budget"),
     ({"hidden_size": 2048, "num_layers": 6}, "million weights: too big"),
+    ({"ema_decay": 1.0}, "Weight-average decay must be between 0 and 0.9999"),
 ]
 
 
