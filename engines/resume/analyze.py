@@ -34,7 +34,8 @@ class ResumeConfig:
 
     Attributes:
         max_pages: PDFs with more pages are refused (a resume is one to three pages).
-        max_table_share: Word files with more of their text in tables are refused (reading order unknown).
+        max_table_share: Word files with more of their text in grid tables are refused (reading order unknown);
+            a page laid out in a table (a two-column template) is read cell by cell instead.
         check_language: Refuse resumes that are not in English (every rule here is English).
         min_words: Fewer words are not a resume.
     """
@@ -77,6 +78,7 @@ class ResumeProfile:
         tables: Word tables in the file.
         table_share: Share of the text in tables.
         columns_hint: The PDF looks multi-column.
+        layout_tables: Word tables that lay the page out in columns (read cell by cell).
     """
 
     contact: Contact
@@ -98,6 +100,7 @@ class ResumeProfile:
     tables: int = 0
     table_share: float = 0.0
     columns_hint: bool = False
+    layout_tables: int = 0
 
     def to_dict(self) -> dict:
         """Plain nested dicts and lists (for JSON and tables)."""
@@ -170,6 +173,7 @@ def profile_from_text(
         tables=document.tables,
         table_share=document.table_share,
         columns_hint=document.columns_hint,
+        layout_tables=document.layout_tables,
     )
     progress(1.0, f"Analysed {document.filename}")
     return profile

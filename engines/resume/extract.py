@@ -89,9 +89,11 @@ class ResumeText:
         notes: What the reader had to do, for the page to show.
         odd_glyphs: Icon-font or symbol glyphs removed from the text.
         tables: Word tables in the file (DOCX only).
-        table_share: Share of the file's characters that sit in tables (DOCX only).
+        table_share: Share of the file's characters that sit in grid tables (DOCX only; layout tables, read cell by
+            cell, count as text).
         language: ISO code of the language detected ("en"), or "" when there was too little text to tell.
         columns_hint: The PDF layout looks like several columns side by side.
+        layout_tables: Word tables that lay the page out in columns (DOCX only; read cell by cell).
     """
 
     text: str
@@ -105,6 +107,7 @@ class ResumeText:
     table_share: float = 0.0
     language: str = ""
     columns_hint: bool = False
+    layout_tables: int = 0
 
 
 def _pdf_page_count(data: bytes) -> int | None:
@@ -147,31 +150,70 @@ def _pdf_lines(data: bytes, pages: int) -> tuple[str, bool]:
     return "\n".join(texts), lines > 0 and gapped / lines > 0.3
 
 
-def _docx_lines(data: bytes) -> tuple[str, int, float]:
-    """A Word file's text in body order (tables where they stand), its table count and the share in tables."""
+LAYOUT_MAX_ROWS = 3  # a table this short whose cells hold whole sections is a page layout, not a grid of data
+LAYOUT_MIN_PARAGRAPHS = 3  # ... "whole sections": a cell with at least this many non-empty paragraphs
+
+
+def _paragraph_line(paragraph) -> str:
+    """A paragraph's text, list items marked with a bullet."""
+    text = paragraph.text.strip()
+    style = (paragraph.style.name if paragraph.style is not None else "").lower()
+    is_list = "list" in style or (paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None)
+    if text and is_list and not text.startswith(BULLET):
+        text = f"{BULLET} {text}"
+    return text
+
+
+def _is_layout(table) -> bool:
+    """A few rows of cells that each hold sections (the two-column resume templates), not a grid of data."""
+    rows = table.rows
+    return len(rows) <= LAYOUT_MAX_ROWS and any(
+        sum(1 for p in cell.paragraphs if p.text.strip()) >= LAYOUT_MIN_PARAGRAPHS for row in rows for cell in row.cells
+    )
+
+
+def _docx_blocks(container, counts: dict[str, int]) -> list[str]:
+    """Lines of a document body or a table cell in order; counts tables, layout tables and characters."""
+    lines: list[str] = []
+    for block in container.iter_inner_content():
+        if not hasattr(block, "rows"):
+            text = _paragraph_line(block)
+            counts["total"] += len(text)
+            lines.append(text)
+            continue
+        counts["tables"] += 1
+        if _is_layout(block):
+            # A page laid out in a table: each cell is a column of sections, read top to bottom, then the next.
+            counts["layout"] += 1
+            seen: set[int] = set()
+            for row in block.rows:
+                for cell in row.cells:
+                    if id(cell._tc) in seen:  # a merged cell appears once per grid column it spans
+                        continue
+                    seen.add(id(cell._tc))
+                    lines.extend(_docx_blocks(cell, counts))
+            continue
+        for row in block.rows:  # a grid: one line per row, cells left to right, merged cells once
+            cells = [c.text.strip() for c in row.cells]
+            text = " | ".join(c for c in dict.fromkeys(cells) if c)
+            counts["in_tables"] += len(text)
+            counts["total"] += len(text)
+            lines.extend(text.splitlines() if text else [])
+    return lines
+
+
+def _docx_lines(data: bytes) -> tuple[str, int, float, int]:
+    """A Word file's text in body order, its table count, the share of text in grid tables and the layout tables.
+
+    Tables stand where they are. A layout table (a two-column template: a few rows whose cells hold whole
+    sections) is read cell by cell, each cell top to bottom; any other table row by row.
+    """
     import docx
 
-    document = docx.Document(io.BytesIO(data))
-    lines: list[str] = []
-    in_tables = total = tables = 0
-    for block in document.iter_inner_content():
-        if hasattr(block, "rows"):  # a table: one line per row, cells left to right, merged cells once
-            tables += 1
-            for row in block.rows:
-                cells = [c.text.strip() for c in row.cells]
-                text = " | ".join(c for c in dict.fromkeys(cells) if c)
-                in_tables += len(text)
-                total += len(text)
-                lines.extend(text.splitlines() if text else [])
-            continue
-        text = block.text.strip()
-        total += len(text)
-        style = (block.style.name if block.style is not None else "").lower()
-        is_list = "list" in style or (block._p.pPr is not None and block._p.pPr.numPr is not None)
-        if text and is_list and not text.startswith(BULLET):
-            text = f"{BULLET} {text}"
-        lines.append(text)
-    return "\n".join(lines), tables, (in_tables / total if total else 0.0)
+    counts = {"total": 0, "in_tables": 0, "tables": 0, "layout": 0}
+    lines = _docx_blocks(docx.Document(io.BytesIO(data)), counts)
+    share = counts["in_tables"] / counts["total"] if counts["total"] else 0.0
+    return "\n".join(lines), counts["tables"], share, counts["layout"]
 
 
 def clean_lines(raw: str) -> tuple[str, int]:
@@ -276,21 +318,25 @@ def read_resume_file(
             raise InputError(f"{exc} This analyzer has no OCR, so it cannot read scanned resumes itself.") from exc
         raise
     notes = list(document.notes)
-    tables, table_share, columns = 0, 0.0, False
+    tables, table_share, columns, layout = 0, 0.0, False, 0
     if document.kind == "pdf":
         progress(0.7, "Reading the lines of the PDF")
         raw, columns = _pdf_lines(data, document.pages or max_pages)
         pages = document.pages or 1
     elif document.kind == "docx":
-        raw, tables, table_share = _docx_lines(data)
+        raw, tables, table_share, layout = _docx_lines(data)
         if table_share > max_table_share:
             raise InputError(
                 f"`{filename}` keeps {table_share:.0%} of its text in {tables} table(s). Applicant tracking systems "
                 "and this analyzer cannot tell the reading order of a table layout. Save a version written as "
                 "plain paragraphs (one column, headings and bullet lists) and upload that."
             )
-        if tables:
-            notes.append(f"Read {tables} table(s) row by row.")
+        if layout:
+            notes.append(
+                f"Read {layout} layout table(s) (a page laid out in columns) cell by cell, each column top to bottom."
+            )
+        if tables > layout:
+            notes.append(f"Read {tables - layout} table(s) row by row.")
         pages = 0
     else:
         raw, pages = document.text, 0
@@ -306,7 +352,7 @@ def read_resume_file(
         check_english(language, filename, what)
     progress(1.0, "Read the file")
     return ResumeText(
-        text, raw, document.kind, filename, pages, tuple(notes), odd, tables, table_share, language, columns
+        text, raw, document.kind, filename, pages, tuple(notes), odd, tables, table_share, language, columns, layout
     )
 
 

@@ -465,12 +465,22 @@ def _ats(profile) -> list[Suggestion]:
                 "Phone: (555) 123-4567 | Email: jane.doe@example.com",
             )
         )
-    if profile.tables:
+    if profile.layout_tables:
+        out.append(
+            Suggestion(
+                "ats",
+                "high",
+                "The page is laid out in a table (a two-column template): many ATS read such a table across its "
+                "columns and mix the sections up. This analyzer read each column top to bottom; a single-column "
+                "layout of plain paragraphs and bullet lists is safest.",
+            )
+        )
+    if profile.tables > profile.layout_tables:
         out.append(
             Suggestion(
                 "ats",
                 "high" if profile.table_share > 0.3 else "medium",
-                f"The file has {profile.tables} table(s) holding {profile.table_share:.0%} of the text: many ATS "
+                f"The file has {profile.tables - profile.layout_tables} table(s) holding {profile.table_share:.0%} of the text: many ATS "
                 "read tables out of order. Use plain paragraphs and bullet lists.",
             )
         )

@@ -404,6 +404,33 @@ def test_table_layout_docx_is_refused_and_some_tables_are_flagged():
     assert any(s.category == "ats" and "table" in s.message for s in review(profile))
 
 
+def test_a_two_column_table_layout_docx_is_read_column_by_column():
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    layout = document.add_table(rows=1, cols=2)
+    left, right = layout.rows[0].cells
+    left.text = "Jordan Lee"
+    for line in ("jordan.lee@example.com", "555-222-3333", "SKILLS", "Python", "SQL", "Docker"):
+        left.add_paragraph(line)
+    right.text = "EXPERIENCE"
+    right.add_paragraph("Backend Engineer, Acme Inc., Austin, TX")
+    right.add_paragraph("Jan 2019 - Dec 2022")
+    for bullet in ("Built 12 REST APIs in Python", "Reduced costs by 20% with caching"):
+        right.add_paragraph(bullet, style="List Bullet")
+    right.add_paragraph("EDUCATION")
+    right.add_paragraph("Bachelor of Science in Computer Science, Texas State University, 2018")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    profile = analyze_resume(buffer.getvalue(), "two-column.docx", today=TODAY)  # all its text is in the table
+    assert profile.tables == 1 and profile.layout_tables == 1 and profile.table_share == 0.0
+    assert profile.contact.email == "jordan.lee@example.com"
+    assert profile.jobs and profile.jobs[0].bullets[0] == "Built 12 REST APIs in Python"  # the right column, in order
+    assert {"Python", "SQL", "Docker"} <= {hit.name for hit in profile.skills}
+    assert any("layout table" in note and "cell by cell" in note for note in profile.notes), profile.notes
+    ats = [s.message for s in review(profile) if s.category == "ats"]
+    assert any("laid out in a table" in m for m in ats) and not any("table(s) holding" in m for m in ats), ats
+
+
 def test_non_english_resume_is_refused():
     spanish = (
         "María García\nmaria@example.com\nEXPERIENCIA PROFESIONAL\nIngeniera de software con ocho años de experiencia "
