@@ -64,3 +64,13 @@ def no_hf_cache(monkeypatch):
         raise FileNotFoundError(f"{spec.hub_id} is not cached (tests)")
 
     monkeypatch.setattr(model_sources, "_hf_snapshot", missing)
+
+
+@pytest.fixture(autouse=True)
+def hub_tried_afresh():
+    """Each test starts with the hub not marked unreachable (the mark is process-wide)."""
+    from engines.core import model_sources
+
+    model_sources.forget_unreachable_hub()
+    yield
+    model_sources.forget_unreachable_hub()

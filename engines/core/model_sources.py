@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import socket
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -105,6 +107,36 @@ def _hf_snapshot(spec: ModelSpec, *, local_only: bool) -> Path | None:
     return path if (path / spec.marker).is_file() else None
 
 
+HUB_RETRY_SECONDS = 300.0  # after the hub could not be reached, later lookups skip it this long
+_hub_down_until = 0.0  # time.monotonic() before which the hub is not tried again (process-wide)
+_UNREACHABLE = {"ConnectError", "ConnectTimeout", "ConnectionError", "ConnectTimeoutError", "NewConnectionError"}
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether a hub failure means no connection at all (refused, no DNS, timed out), not an answer such as 404."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__name__ in _UNREACHABLE or isinstance(
+            current, (ConnectionError, TimeoutError, socket.gaierror)
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _mark_hub_down() -> None:
+    global _hub_down_until
+    _hub_down_until = time.monotonic() + HUB_RETRY_SECONDS
+
+
+def forget_unreachable_hub() -> None:
+    """Try the hub again at the next lookup (tests; a page could offer it after the network returns)."""
+    global _hub_down_until
+    _hub_down_until = 0.0
+
+
 def resolve_model(spec: ModelSpec, progress: Progress = null_progress) -> ResolvedModel:
     """Find ``spec`` on the offline-first ladder.
 
@@ -138,6 +170,13 @@ def resolve_model(spec: ModelSpec, progress: Progress = null_progress) -> Resolv
         notes.append(f"{spec.hub_id} is not in the Hugging Face cache.")
         if not hub_allowed():
             notes.append("The hub is off (GALLERY_OFFLINE or HF_HUB_OFFLINE).")
+        elif time.monotonic() < _hub_down_until:
+            # One unreachable hub per few minutes is enough: a machine behind a firewall that drops packets
+            # would otherwise wait out a timeout for every model of every page.
+            notes.append(
+                f"The hub could not be reached a moment ago; it is tried again after {HUB_RETRY_SECONDS / 60:.0f} "
+                "minutes."
+            )
         else:
             progress(0.1, f"Downloading {spec.hub_id} from the Hugging Face hub")
             try:
@@ -146,6 +185,8 @@ def resolve_model(spec: ModelSpec, progress: Progress = null_progress) -> Resolv
                 log.warning("Hub download of %s failed: %s", spec.hub_id, exc)
                 fetched = None
                 notes.append(f"Hub download failed: {type(exc).__name__}.")
+                if _unreachable(exc):
+                    _mark_hub_down()
             if fetched is not None:
                 progress(1.0, f"Downloaded {spec.title}")
                 return ResolvedModel(spec, "downloaded from the hub", fetched, tuple(notes))

@@ -304,6 +304,40 @@ def test_hub_allowed_but_unreachable_falls_back_quickly(monkeypatch, hf_hub, clo
     progress_log.assert_complete()
 
 
+def test_an_unreachable_hub_is_not_tried_again_for_a_while(monkeypatch, hf_hub, closed_port, network_guard):
+    from engines.core import model_sources
+
+    hub_online(monkeypatch, f"http://127.0.0.1:{closed_port}")
+    downloads = []
+    real = model_sources._hf_snapshot
+
+    def counting(spec, *, local_only):
+        if not local_only:
+            downloads.append(spec.hub_id)
+        return real(spec, local_only=local_only)
+
+    monkeypatch.setattr(model_sources, "_hf_snapshot", counting)
+    first = resolve_model(spec(hub_id="org/tiny-bert"))
+    second = resolve_model(spec(hub_id="org/other-bert"))
+    assert downloads == ["org/tiny-bert"]  # the second model did not wait for the same unreachable hub
+    assert any(note.startswith("Hub download failed:") for note in first.notes), first.notes
+    assert second.kind == "offline model"
+    assert any("could not be reached a moment ago" in note for note in second.notes), second.notes
+    model_sources.forget_unreachable_hub()
+    resolve_model(spec(hub_id="org/third-bert"))
+    assert downloads == ["org/tiny-bert", "org/third-bert"]  # tried again once forgotten
+    assert network_guard.attempts == []
+
+
+def test_a_hub_that_answers_with_errors_is_still_tried_for_the_next_model(monkeypatch, hf_hub, http_server):
+    hub_online(monkeypatch, http_server.url(""))  # every path answers 404: reachable, the model is just not there
+    resolve_model(spec(hub_id="org/tiny-bert"))
+    asked = len(http_server.requests)
+    second = resolve_model(spec(hub_id="org/other-bert"))
+    assert asked and len(http_server.requests) > asked
+    assert not any("could not be reached" in note for note in second.notes), second.notes
+
+
 def test_hub_allowed_and_answering_errors_falls_back(monkeypatch, hf_hub, http_server):
     hub_online(monkeypatch, http_server.url(""))  # every path answers 404
 
