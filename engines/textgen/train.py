@@ -320,7 +320,8 @@ def train(
             # The usual warm-up of the decay, so the first steps' random weights fade fast.
             decay = min(config.ema_decay, (1 + step) / (10 + step))
             with torch.no_grad():
-                torch._foreach_lerp_(list(average.parameters()), list(net.parameters()), 1 - decay)
+                for kept, current in zip(average.parameters(), net.parameters(), strict=True):
+                    kept.lerp_(current, 1 - decay)
         step += 1
         tokens_seen += y.numel()
         value = loss.item()
