@@ -185,12 +185,12 @@ def _docx_blocks(container, counts: dict[str, int]) -> list[str]:
         if _is_layout(block):
             # A page laid out in a table: each cell is a column of sections, read top to bottom, then the next.
             counts["layout"] += 1
-            seen: set[int] = set()
+            seen = set()  # the cells' XML elements, held so that lxml keeps one proxy per element
             for row in block.rows:
                 for cell in row.cells:
-                    if id(cell._tc) in seen:  # a merged cell appears once per grid column it spans
+                    if cell._tc in seen:  # a merged cell appears once per grid column it spans
                         continue
-                    seen.add(id(cell._tc))
+                    seen.add(cell._tc)
                     lines.extend(_docx_blocks(cell, counts))
             continue
         for row in block.rows:  # a grid: one line per row, cells left to right, merged cells once

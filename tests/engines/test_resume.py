@@ -431,6 +431,27 @@ def test_a_two_column_table_layout_docx_is_read_column_by_column():
     assert any("laid out in a table" in m for m in ats) and not any("table(s) holding" in m for m in ats), ats
 
 
+def test_a_merged_cell_of_a_layout_table_is_read_once():
+    docx = pytest.importorskip("docx")
+    from engines.resume.extract import _docx_lines
+
+    document = docx.Document()
+    first, second, third = document.add_table(rows=1, cols=3).rows[0].cells
+    merged = first.merge(second)  # one cell spanning two grid columns: row.cells lists it twice
+    merged.text = "SUMMARY"
+    for line in ("Engineer of ten years", "Python and SQL", "Austin, TX"):
+        merged.add_paragraph(line)
+    third.text = "EXPERIENCE"
+    third.add_paragraph("Engineer, Acme Inc.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text, tables, share, layout = _docx_lines(buffer.getvalue())
+    assert text.splitlines() == [
+        "SUMMARY", "Engineer of ten years", "Python and SQL", "Austin, TX", "EXPERIENCE", "Engineer, Acme Inc."
+    ]  # fmt: skip
+    assert (tables, share, layout) == (1, 0.0, 1)
+
+
 def test_non_english_resume_is_refused():
     spanish = (
         "María García\nmaria@example.com\nEXPERIENCIA PROFESIONAL\nIngeniera de software con ocho años de experiencia "
