@@ -21,13 +21,9 @@ from PIL import Image
 
 from engines.core.errors import InputError
 from engines.core.images import (  # noqa: F401  (re-exported: the image classifier's callers use these names)
-    FORMATS,
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
-    MAX_SIDE,
     READABLE,
-    WHITE,
-    LoadedImage,
     flatten,
     is_image_name,
     load_image,
