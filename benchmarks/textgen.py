@@ -5,7 +5,7 @@ validate on the rest). Rows:
 
 - ``lstm_2x512``: the shipped model (``assets/models/textgen/shakespeare-char``, float16 weights as
   shipped), trained by ``python -m engines.textgen.build_default`` on the training part (its schedule
-  on the first 95%, then a short low-rate pass over all of it); the validation text is never seen.
+  on the first 95%, then a short pass at half the peak rate over all of it); the validation text is never seen.
   ``val_loss`` reads the validation text as 16 contiguous streams with the LSTM state carried (the usual
   way to evaluate a recurrent model: only 16 characters lack context); ``val_loss_ctx256`` resets the
   state every 256 characters, which is nanoGPT's block size, so every character sees at most 255 earlier

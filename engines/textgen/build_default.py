@@ -6,12 +6,16 @@ Reads ``<data dir>/tiny-shakespeare/input.txt`` (never copied into the repositor
 trains on its first 90% (nanoGPT's split; the last 10% is the benchmark's validation
 text and is never looked at here), in two stages:
 
-1. the fixed schedule on the first 95% of that training part, measuring the loss on
-   its last 5% (held out) and keeping the best weights;
-2. a short final pass at a low learning rate over the *whole* training part, so the
-   model also learns the last 5%. That slice sits right before the validation text
-   and shares its plays and speakers: a 6-gram model scores 1.56 on the validation
-   text when it has seen the slice and 1.73 when it has not.
+1. the fixed schedule (2,000 steps) on the first 95% of that training part, measuring
+   the loss on its last 5% (held out) for the weights and for a running average of
+   them, and keeping the best of either;
+2. a short final pass (400 steps, peak learning rate 1e-3, half stage 1's) over the
+   *whole* training part, so the model also learns the last 5%. That slice sits right
+   before the validation text and shares its plays and speakers: a 6-gram model scores
+   1.56 on the validation text when it has seen the slice and 1.73 when it has not.
+   The pass's rate was chosen on a proxy that never reads the validation text: stage 1
+   on the first 90% of the training part, passes over the first 95%, judged on the last
+   5% (no pass 1.4992, peak 3e-4 1.4882, peak 1e-3 1.4853).
 
 It writes ``assets/models/textgen/shakespeare-char/`` (float16 safetensors weights plus
 the manifest, whose metrics are stage 1's held-out figures). Rerunning it with the
@@ -67,20 +71,21 @@ def shipped_config():
         warmup_steps=100,
         min_lr_ratio=0.05,
         clip_norm=1.0,
-        max_steps=3000,
+        max_steps=2000,
         eval_every=100,
         patience=30,
         seed=1337,
+        ema_decay=0.995,
     )
 
 
 def final_pass_config(config):
-    """Stage 2: the same model and regularisation, a low learning rate decaying over a fixed number of steps."""
+    """Stage 2: the same model and regularisation, half stage 1's peak rate decaying over a fixed number of steps."""
     from dataclasses import replace
 
     return replace(
         config,
-        learning_rate=3e-4,
+        learning_rate=1e-3,
         warmup_steps=0,
         min_lr_ratio=0.1,
         max_steps=FINAL_PASS_STEPS,
