@@ -58,7 +58,7 @@ from torch import nn
 from engines.core.artifacts import library_versions
 from engines.core.card import ModelCard
 from engines.core.errors import InputError, SourceError
-from engines.core.model_sources import ModelSpec, ResolvedModel, load_first
+from engines.core.model_sources import ModelSpec, ResolvedModel, from_folder, load_first
 from engines.core.progress import Progress, null_progress, scaled
 from engines.core.validation import check_ranges, check_switch, check_time_budget
 from engines.imageclf import zipdata
@@ -425,23 +425,17 @@ def _short_name(model: Any) -> str:
 def _load_folder(resolved: ResolvedModel) -> PretrainedClassifier:
     """Load a resolved folder with the Auto classes; SourceError when it does not hold an image classifier."""
     from transformers import AutoImageProcessor, AutoModelForImageClassification
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # engines never print; the page shows its own progress
     assert resolved.path is not None
-    try:
-        model = AutoModelForImageClassification.from_pretrained(resolved.path)
-    except Exception as exc:  # missing or corrupt files, an unknown architecture: transformers raises many kinds
-        raise SourceError(
-            f"{resolved.path} does not hold a loadable image classifier ({type(exc).__name__}: {exc})."
-        ) from exc
+    (model,) = from_folder(resolved, "a loadable image classifier", AutoModelForImageClassification)
     model.eval()
     notes: list[str] = []
     try:
-        processor = AutoImageProcessor.from_pretrained(resolved.path)
-    except Exception as exc:  # noqa: BLE001
+        (processor,) = from_folder(resolved, "image processor settings", AutoImageProcessor)
+    except SourceError as exc:
         processor = None
-        notes.append(f"No image processor settings were found ({type(exc).__name__}); using ImageNet's 224×224 crop.")
+        cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "SourceError"
+        notes.append(f"No image processor settings were found ({cause}); using ImageNet's 224×224 crop.")
     if processor is None:
         preprocess = Preprocess()
     else:

@@ -278,6 +278,21 @@ def test_a_damaged_model_folder_is_reported_not_a_traceback(tmp_path, monkeypatc
     progress_log.assert_complete()
 
 
+def test_a_model_folder_without_processor_settings_uses_imagenet_preprocessing_and_says_so(
+    tmp_path, models_root, monkeypatch
+):
+    import shutil
+
+    folder = tmp_path / tr.MOBILENET_V2.name
+    shutil.copytree(models_root / tr.MOBILENET_V2.name, folder)
+    (folder / "preprocessor_config.json").unlink()
+    monkeypatch.setenv("GALLERY_MODEL_DIR", str(tmp_path))
+    clf = tr.load_pretrained()
+    assert clf.preprocess == tr.Preprocess()
+    assert any("No image processor settings were found" in note and "224×224" in note for note in clf.notes)
+    assert len(clf.predict(colour_picture("red", np.random.default_rng(0)), k=3)) == 3
+
+
 # --- teach it your own classes --------------------------------------------------------------------------------
 
 
