@@ -370,7 +370,20 @@ def fill(rng: random.Random, template: str, slots: dict[str, str]) -> str:
     return text[:1].upper() + text[1:]
 
 
-def article(rng: random.Random, category: str, title: str, sentences: list[str], outlet: str, hours_ago: float) -> dict:
+def story_key(category: str, templates: tuple[str, list[str]], slots: dict[str, str]) -> str:
+    """Which story an article tells: its template and the fillers that template uses.
+
+    Outlets retelling one story share it; so do two articles that happen to draw the same fillers for
+    one template (they report the same made-up facts). ``benchmarks/news.py`` scores the near-duplicate
+    grouping against it.
+    """
+    used = sorted((key, value) for key, value in slots.items() if "{" + key + "}" in json.dumps(templates))
+    return "story-" + hashlib.sha256(f"{category}|{templates[0]}|{used}".encode()).hexdigest()[:10]
+
+
+def article(
+    rng: random.Random, category: str, title: str, sentences: list[str], outlet: str, hours_ago: float, story: str
+) -> dict:
     """One JSON row."""
     slug = "-".join(w.strip(".,:'%£$€").lower() for w in title.split())[:60].strip("-")
     digest = hashlib.sha256(f"{outlet}|{title}|{hours_ago}".encode()).hexdigest()[:10]
@@ -386,6 +399,7 @@ def article(rng: random.Random, category: str, title: str, sentences: list[str],
         "published": published,
         "category": category,
         "provenance": "bundled sample",
+        "story": story,
     }
 
 
@@ -404,7 +418,9 @@ def main() -> None:
                 sentences = [fill(rng, s, slots) for s in body_t]
                 if rng.random() < 0.3:  # vary the order of the middle sentences
                     sentences[1], sentences[2] = sentences[2], sentences[1]
-                rows.append(article(rng, category, title, sentences, rng.choice(OUTLETS), rng.uniform(0.5, 24 * 7)))
+                story = story_key(category, (title_t, body_t), slots)
+                outlet = rng.choice(OUTLETS)
+                rows.append(article(rng, category, title, sentences, outlet, rng.uniform(0.5, 24 * 7), story))
     for category, index, headlines, closings in DUPLICATES:
         title_t, body_t = TEMPLATES[category][index]
         slots = {}
@@ -412,12 +428,15 @@ def main() -> None:
         base = [fill(rng, s, slots) for s in body_t]
         hours = rng.uniform(1, 30)
         outlets = rng.sample(OUTLETS, 3)
-        rows.append(article(rng, category, base_title, base, outlets[0], hours))
+        story = story_key(category, (title_t, body_t), slots)
+        rows.append(article(rng, category, base_title, base, outlets[0], hours, story))
         for k, (headline, closing) in enumerate(zip(headlines, closings, strict=True), start=1):
             # Same facts, new headline, the lead kept (wire copy), the rest trimmed and a new closing line.
             variant = [base[0], base[1], closing]
             rows.append(
-                article(rng, category, fill(rng, headline, slots), variant, outlets[k], hours + rng.uniform(0.2, 3))
+                article(
+                    rng, category, fill(rng, headline, slots), variant, outlets[k], hours + rng.uniform(0.2, 3), story
+                )
             )
     rng.shuffle(rows)
     with OUT.open("w", encoding="utf-8") as handle:

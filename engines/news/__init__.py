@@ -34,7 +34,7 @@ from engines.news.categorise import (
     zero_shot,
     zero_shot_classify,
 )
-from engines.news.clean import Cluster, DedupeConfig, cluster, plain_text
+from engines.news.clean import Cluster, DedupeConfig, cluster, pair_agreement, plain_text
 from engines.news.feeds import (
     DEFAULT_FEEDS,
     Article,
@@ -54,7 +54,7 @@ from engines.news.newsapi import DEFAULT_ENDPOINT as NEWSAPI_ENDPOINT
 from engines.news.newsapi import parse_response as parse_newsapi
 from engines.news.newsapi import request_url as newsapi_url
 from engines.news.rank import Profile, RankConfig, Ranked, feed_frame, rank
-from engines.news.samples import REFERENCE_TIME, SAMPLE_PROVENANCE, load_samples
+from engines.news.samples import REFERENCE_TIME, SAMPLE_PROVENANCE, load_samples, sample_stories
 
 __all__ = [
     "BBC_NEWS",
@@ -106,6 +106,7 @@ __all__ = [
     "load_training_data",
     "make_pipeline",
     "newsapi_url",
+    "pair_agreement",
     "parse_feed",
     "parse_newsapi",
     "parse_sources",
@@ -114,6 +115,7 @@ __all__ = [
     "read_bbc",
     "read_sample",
     "refresh",
+    "sample_stories",
     "short_summary",
     "train",
     "zero_shot",

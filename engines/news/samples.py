@@ -21,6 +21,12 @@ SAMPLE_PROVENANCE = "bundled sample"
 BBC_CATEGORIES = ("business", "entertainment", "politics", "sport", "tech")
 
 
+def sample_stories(path: Path = SAMPLE_PATH) -> dict[str, str]:
+    """Article id -> the story it tells, as data/make_news_sample.py wrote it (to score near-duplicate grouping)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {row["id"]: row.get("story", row["id"]) for row in rows}
+
+
 def load_samples(as_of: datetime | None = None, path: Path = SAMPLE_PATH) -> list[Article]:
     """The bundled sample articles.
 

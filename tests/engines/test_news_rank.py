@@ -10,6 +10,7 @@ import pytest
 
 from engines import news
 from engines.core.errors import InputError
+from engines.news.clean import details
 from tests.conftest import require_dataset
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
@@ -94,7 +95,63 @@ def test_same_mould_different_firms_are_different_stories():
         "Halden Bank has reported a 4% rise in profits for the second quarter, helped by stronger sales.",
     )
     assert len(news.cluster([a, b])) == 2
-    assert len(news.cluster([a, b], news.DedupeConfig(threshold=0.3, require_shared_name=False))) == 1
+    loose = news.DedupeConfig(threshold=0.3, require_shared_name=False, refuse_conflicts=False)
+    assert len(news.cluster([a, b], loose)) == 1
+    # Either check alone keeps them apart: no shared name, and each headline's firm and figure are absent
+    # from the other article.
+    assert len(news.cluster([a, b], replace(loose, require_shared_name=True))) == 2
+    assert len(news.cluster([a, b], replace(loose, refuse_conflicts=True))) == 2
+
+
+def test_headlines_that_contradict_each_other_are_different_stories_even_with_a_shared_name():
+    """Same bank, same words, another figure; same fixture, other teams: two stories each."""
+    loose = news.DedupeConfig(threshold=0.3, refuse_conflicts=False)
+    rates = [
+        art(1, "Bank of Larkfield holds rates as inflation eases to 3%",
+            "The Bank of Larkfield has held interest rates as inflation eased to 3% last month."),
+        art(2, "Bank of Larkfield holds rates as inflation eases to 7%",
+            "The Bank of Larkfield has held interest rates as inflation eased to 7% last month."),
+    ]  # fmt: skip
+    derby = [
+        art(3, "Redhill Albion beat Ashford Rovers 0-2 in derby",
+            "Redhill Albion won the derby away at Ashford Rovers with two second-half goals."),
+        art(4, "Portwell City beat Ashford Rovers 4-2 in derby",
+            "Portwell City won the derby against Ashford Rovers in a six-goal thriller."),
+    ]  # fmt: skip
+    firms = [  # the firm's name opens each headline, where a capital letter proves nothing by itself
+        art(5, "Quillsoft fined over handling of user data",
+            "Quillsoft has been fined by the regulator over its handling of user data."),
+        art(6, "Cobalt Networks fined over handling of user data",
+            "Cobalt Networks has been fined by the regulator over its handling of user data."),
+    ]  # fmt: skip
+    for pair in (rates, derby, firms):
+        assert len(news.cluster(pair, loose)) == 1  # alike enough to merge without the check
+        assert len(news.cluster(pair)) == 2, pair[0].title
+
+
+def test_a_rewrite_that_adds_a_detail_is_still_the_same_story():
+    """Only a detail missing on *both* sides splits: the terse version leaves the price out, it does not contradict it."""
+    full = art(
+        1,
+        "Marlow Steel agrees $310m takeover deal",
+        "Marlow Steel has agreed a $310m takeover by a rival group, ending months of talks.",
+    )
+    terse = art(
+        2,
+        "Rival swoops for Marlow Steel",
+        "Marlow Steel has agreed a takeover by a rival group, ending months of talks.",
+    )
+    update = art(
+        3,
+        "Update urged after security bug found in Hexa Digital app",
+        "Users of the Hexa Digital app are urged to update after a security bug was found.",
+    )
+    millions = art(4, "Millions told to update Hexa Digital app",
+                   "Millions of users of the Hexa Digital app are urged to update after a security bug was found.")  # fmt: skip
+    assert details("Update urged after security bug found", "users are urged to update") == frozenset()
+    assert "quillsoft" in details("Quillsoft fined", "Quillsoft fined. Quillsoft was fined.")
+    assert [c.size for c in news.cluster([full, terse])] == [2]
+    assert [c.size for c in news.cluster([update, millions])] == [2]
 
 
 def test_exact_repeats_group_even_without_text():
@@ -111,6 +168,24 @@ def test_sample_duplicates_are_grouped(samples):
     multi = [c for c in clusters if len(c.sources) >= 3]
     assert len(multi) >= 5  # the sample tells 8 stories through three outlets each
     assert len(clusters) < len(samples)
+
+
+def test_sample_grouping_against_the_stories_the_generator_wrote(samples):
+    """Every retelling is found, and the contradiction check removes most merges of look-alike stories."""
+    stories = news.sample_stories()
+    assert set(stories) == {a.id for a in samples} and len(set(stories.values())) == 89
+    default = news.pair_agreement(news.cluster(samples), stories)
+    without = news.pair_agreement(news.cluster(samples, news.DedupeConfig(refuse_conflicts=False)), stories)
+    assert default["pair_recall"] == 1.0
+    assert default["pair_precision"] >= 0.75 > 0.6 > without["pair_precision"]
+
+
+def test_pair_agreement_counts_pairs():
+    a, b, c, d = (art(i, f"t{i}") for i in range(4))
+    clusters = [news.Cluster(a, (b, c)), news.Cluster(d)]
+    got = news.pair_agreement(clusters, {"a0": "x", "a1": "x", "a2": "y", "a3": "y"})
+    # predicted pairs a0-a1, a0-a2, a1-a2; true pairs a0-a1, a2-a3
+    assert got == pytest.approx({"pair_precision": 1 / 3, "pair_recall": 1 / 2, "pair_f1": 0.4, "clusters": 2.0})
 
 
 # ---------------------------------------------------------------- categories
