@@ -14,7 +14,7 @@ It then checks that:
   document of the knowledge base (and, for questions, in a document of the declared ``source``);
 - every phrase in ``chatbot_judgements.tsv`` (passages judged, blind, to answer a question too) belongs to a
   question of ``chatbot_questions.tsv`` and occurs in a passage the chatbot indexes;
-- splits are ``dev`` or ``test``, and questions are not repeated within or across the files;
+- splits (questions, unanswerable questions, follow-ups) are ``dev`` or ``test``, and questions are not repeated within or across the files;
 - ``chatbot_intents.tsv`` has exactly the five intents, at least 50 distinct examples each.
 
 Run from the repository root: ``python data/check_chatbot_data.py``. It prints a summary and exits 1 on any
@@ -258,7 +258,7 @@ def main() -> int:
         problems.append(f"{by_source['demo']} demo documents for {len(DEMOS)} registered demos")
 
     questions = read_tsv(QUESTIONS, ("split", "question", "evidence", "source"), problems)
-    followups = read_tsv(FOLLOWUPS, ("first", "followup", "evidence"), problems)
+    followups = read_tsv(FOLLOWUPS, ("split", "first", "followup", "evidence"), problems)
     judgements = read_tsv(JUDGEMENTS, ("question", "evidence"), problems)
     unanswerable = read_tsv(UNANSWERABLE, ("split", "question"), problems)
     intents = read_tsv(INTENTS, ("intent", "text"), problems)
@@ -271,6 +271,7 @@ def main() -> int:
     check_judgements(judgements, questions, problems)
     question_splits = check_splits(QUESTIONS.name, questions, problems)
     unanswerable_splits = check_splits(UNANSWERABLE.name, unanswerable, problems)
+    followup_splits = check_splits(FOLLOWUPS.name, followups, problems)
     check_duplicates(
         {
             QUESTIONS.name: [row["question"] for row in questions],
@@ -292,7 +293,9 @@ def main() -> int:
         + "; sources "
         + ", ".join(f"{s} {sources[s]}" for s in SOURCES)
     )
-    print(f"{FOLLOWUPS.name}: {len(followups)} follow-up pairs")
+    print(
+        f"{FOLLOWUPS.name}: {len(followups)} follow-up pairs, " + ", ".join(f"{s} {followup_splits[s]}" for s in SPLITS)
+    )
     judged = len({row["question"] for row in judgements})
     print(f"{JUDGEMENTS.name}: {len(judgements)} judged phrases for {judged} questions")
     print(

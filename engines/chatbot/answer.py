@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engines.chatbot.dialogue import Intent, IntentClassifier, rewrite
+from engines.chatbot.dialogue import Intent, IntentClassifier, names_a_demo, rewrite
 from engines.chatbot.knowledge import sentences
 from engines.chatbot.retrieval import Hit, Mode, Retriever, confidence, terms
 from engines.core.errors import InputError
@@ -27,6 +27,9 @@ from engines.core.errors import InputError
 MAX_MESSAGE_CHARS = 2_000  # a longer message is refused with a message (it would not be a question)
 DONT_KNOW_BELOW = 0.41  # below this confidence of the best passage the bot does not know (evaluation.calibrate on dev)
 TOP_K = 5  # passages retrieved per question
+FOLLOW_UP_MARGIN = (
+    0.1  # a follow-up keeps the previous topic unless the bare question is this much more confident (dev)
+)
 MAX_SENTENCES = 3  # sentences quoted in an answer
 SUPPORT_OVERLAP = 0.6  # share of an answer sentence's informative words a passage must contain to support it
 INJECTION = re.compile(
@@ -155,19 +158,25 @@ class Chatbot:
     def search(self, message: str) -> tuple[str, list[Hit]]:
         """Retrieval for the message as asked and, for a follow-up, with the previous topic added.
 
-        The reading whose best passage is the more confident wins.
+        A follow-up is searched with the topic unless the question as asked finds a passage clearly more
+        confidently (by more than ``FOLLOW_UP_MARGIN``): "and how accurate is it?" alone matches any
+        passage about accuracy a little better than "spam detector: and how accurate is it?" matches
+        the spam detector's.
         """
         hits = self.retriever.search(message, TOP_K, self.mode)
         rewritten = rewrite(message, self.history)
         if rewritten != message:
             other = self.retriever.search(rewritten, TOP_K, self.mode)
-            if other and (not hits or self._confidence(other[0]) > self._confidence(hits[0])):
+            if other and (not hits or self._confidence(other[0]) + FOLLOW_UP_MARGIN > self._confidence(hits[0])):
                 return rewritten, other
         return message, hits
 
     def _looks_answerable(self, message: str) -> bool:
-        """A greeting or thanks with a real question in it ("hi, how does X work?") is treated as a question."""
-        if len(terms(message)) < 3:
+        """A greeting or thanks with a real question in it ("hi, how does X work?") is treated as a question.
+
+        So is a message that names a demo ("tell me about the text summarizer"), however short.
+        """
+        if len(terms(message)) < 3 and not names_a_demo(message):
             return False
         hits = self.retriever.search(message, 1, self.mode)
         return bool(hits) and self._confidence(hits[0]) >= self.threshold

@@ -15,13 +15,14 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from engines.chatbot.retrieval import STOPWORDS
+from engines.chatbot.retrieval import STOPWORDS, terms
 from engines.registry import ROOT
 
 INTENTS_FILE = ROOT / "data" / "chatbot_intents.tsv"
 SEED = 0
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'.-]*")
 FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|what about|how about|so|then|or)\b", re.I)
+FOLLOW_UP_WORDS = 4  # a question with a pronoun and at most this many informative words leans on the last one
 PRONOUNS = frozenset("it its it's they them their this that these those there he she one ones".split())  # noqa: SIM905
 
 
@@ -91,17 +92,36 @@ def content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w.lower() not in STOPWORDS and w.lower() not in PRONOUNS]
 
 
+def names_a_demo(message: str) -> bool:
+    """Whether a message names one of the gallery's demos ("the churn predictor", "text summarizer").
+
+    A demo is named when the message holds two of its title's words (stemmed), or the only one.
+    """
+    from engines.registry import DEMOS
+
+    words = set(terms(message))
+    for demo in DEMOS:
+        title = set(terms(demo.title))
+        if title and len(words & title) >= min(2, len(title)):
+            return True
+    return False
+
+
 def is_follow_up(question: str) -> bool:
     """Whether a question leans on the previous one.
 
-    It starts with "and", "what about"..., or it is short and points back with a pronoun ("how fast is it?").
+    It starts with "and", "what about"..., or it is short and points back with a pronoun: "how fast is it?",
+    and, when it names no demo of its own, "how long does it take to reply?" (up to four informative words).
     """
     words = [w.lower() for w in _WORD.findall(question)]
     if not words:
         return False
     if FOLLOW_UP_START.match(question):
         return True
-    return len(content_words(question)) <= 2 and any(w in PRONOUNS for w in words)
+    if not any(w in PRONOUNS for w in words):
+        return False
+    informative = len(content_words(question))
+    return informative <= 2 or (informative <= FOLLOW_UP_WORDS and not names_a_demo(question))
 
 
 def rewrite(question: str, history: list[str]) -> str:

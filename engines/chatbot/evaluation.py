@@ -57,9 +57,10 @@ def unanswerable(split: str | None = None) -> list[str]:
     return list((frame if split is None else frame[frame["split"] == split])["question"])
 
 
-def followups() -> pd.DataFrame:
-    """Question and follow-up pairs (columns first, followup, evidence)."""
-    return _read(FOLLOWUPS)
+def followups(split: str | None = None) -> pd.DataFrame:
+    """Question and follow-up pairs (columns split, first, followup, evidence), of one split or all."""
+    frame = _read(FOLLOWUPS)
+    return frame if split is None else frame[frame["split"] == split].reset_index(drop=True)
 
 
 def _normal(text: str) -> str:
@@ -168,7 +169,8 @@ def evaluate(retriever: Retriever, intents=None, split: str = "test", progress: 
     dont_know = [Chatbot(retriever, intents).respond(q).kind != "answer" for q in held_out]
     progress(0.95, "Follow-ups")
     found = []
-    for first, follow, evidence in zip(*(followups()[c] for c in ("first", "followup", "evidence")), strict=True):
+    pairs = followups(split)
+    for first, follow, evidence in zip(*(pairs[c] for c in ("first", "followup", "evidence")), strict=True):
         bot = Chatbot(retriever, intents)
         bot.respond(first)
         _searched, hits = bot.search(follow)

@@ -32,6 +32,7 @@ from engines.chatbot.dialogue import (
     content_words,
     is_follow_up,
     load_examples,
+    names_a_demo,
     rewrite,
     train_intents,
 )
@@ -473,6 +474,12 @@ def test_follow_ups_and_rewriting():
     assert is_follow_up("what about the churn model?")
     assert not is_follow_up("how does the movie recommender work?")
     assert not is_follow_up("")
+    # a pronoun and a few informative words lean on the last question, unless a demo is named
+    assert is_follow_up("how long does it take to reply?")
+    assert is_follow_up("does it pick the right job?")
+    assert not is_follow_up("is it faster than the spam detector?")  # names its own topic
+    assert not is_follow_up("how long does a download wait before giving up?")  # no pronoun
+    assert not is_follow_up("how does its voice activity detector decide that a sentence has ended?")  # 5 words
     assert content_words("how does it work for the spam detector?") == ["work", "spam", "detector"]
 
     previous = "how does the voice to text demo work?"
@@ -592,6 +599,22 @@ def test_small_talk_and_asking_for_a_human(bot):
     assert bot.history == [], "small talk is not a topic for follow-ups"
     with pytest.raises(InputError):
         bot.respond("   ")
+
+
+def test_names_a_demo():
+    assert names_a_demo("tell me about the text summarizer")
+    assert names_a_demo("what does the churn predictor use?")  # two of "customer churn predictor"
+    assert names_a_demo("voice to text")
+    assert not names_a_demo("tell me a joke")
+    assert not names_a_demo("what text do you have?")  # one word of "predictive text generator" is not a name
+
+
+def test_a_request_that_names_a_demo_is_answered_even_when_it_reads_as_off_topic(bot):
+    """ "tell me about X" looks like chit-chat to the intent classifier; naming a demo makes it a question."""
+    for message in ("tell me about the text summarizer", "tell me about the churn predictor"):
+        answer = bot.respond(message)
+        assert answer.kind == "answer", (message, answer.intent, answer.text)
+    assert len(bot.history) == 2, "both are topics a follow-up can lean on"
 
 
 def test_a_greeting_with_a_real_question_is_answered(bot):
@@ -715,7 +738,7 @@ def test_evaluate_reports_every_mode_and_the_chatbot(kb, intents, monkeypatch):
     all_questions, all_unanswerable, all_followups = questions, evaluation.unanswerable, followups
     monkeypatch.setattr(evaluation, "questions", lambda split=None: all_questions(split).head(10))
     monkeypatch.setattr(evaluation, "unanswerable", lambda split=None: all_unanswerable(split)[:6])
-    monkeypatch.setattr(evaluation, "followups", lambda: all_followups().head(4))
+    monkeypatch.setattr(evaluation, "followups", lambda split=None: all_followups(split).head(4))
     steps = []
     report = evaluate(kb, intents, split="dev", progress=lambda f, m: steps.append(f))
     assert set(report.retrieval) == set(report.strict) == {m.value for m in Mode}
