@@ -27,9 +27,7 @@ from engines.core.errors import InputError
 MAX_MESSAGE_CHARS = 2_000  # a longer message is refused with a message (it would not be a question)
 DONT_KNOW_BELOW = 0.41  # below this confidence of the best passage the bot does not know (evaluation.calibrate on dev)
 TOP_K = 5  # passages retrieved per question
-FOLLOW_UP_MARGIN = (
-    0.1  # a follow-up keeps the previous topic unless the bare question is this much more confident (dev)
-)
+FOLLOW_UP_MARGIN = 0.1  # a follow-up keeps its topic unless the bare question is this much surer (dev)
 MAX_SENTENCES = 3  # sentences quoted in an answer
 SUPPORT_OVERLAP = 0.6  # share of an answer sentence's informative words a passage must contain to support it
 INJECTION = re.compile(

@@ -8,6 +8,7 @@ rewritten by adding the informative words of the previous question, so retrieval
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from engines.chatbot.retrieval import STOPWORDS, terms
-from engines.registry import ROOT
+from engines.registry import DEMOS, ROOT
 
 INTENTS_FILE = ROOT / "data" / "chatbot_intents.tsv"
 SEED = 0
@@ -92,19 +93,18 @@ def content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w.lower() not in STOPWORDS and w.lower() not in PRONOUNS]
 
 
+@functools.cache
+def _demo_titles() -> tuple[frozenset[str], ...]:
+    return tuple(title for title in (frozenset(terms(demo.title)) for demo in DEMOS) if title)
+
+
 def names_a_demo(message: str) -> bool:
     """Whether a message names one of the gallery's demos ("the churn predictor", "text summarizer").
 
     A demo is named when the message holds two of its title's words (stemmed), or the only one.
     """
-    from engines.registry import DEMOS
-
     words = set(terms(message))
-    for demo in DEMOS:
-        title = set(terms(demo.title))
-        if title and len(words & title) >= min(2, len(title)):
-            return True
-    return False
+    return any(len(words & title) >= min(2, len(title)) for title in _demo_titles())
 
 
 def is_follow_up(question: str) -> bool:
