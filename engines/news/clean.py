@@ -128,15 +128,21 @@ def vocabulary(text: str) -> frozenset[str]:
     return frozenset(words | _numbers(text))
 
 
-def conflicting(title_a: str, text_a: str, title_b: str, text_b: str) -> bool:
-    """True when each headline states a name or number the other article never mentions.
+def facts(title: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A headline's details and its article's vocabulary: what :func:`conflicting` compares."""
+    return details(title, text), vocabulary(text)
+
+
+def conflicting(a: tuple[frozenset[str], frozenset[str]], b: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """True when each headline states a name or number the other article never mentions (``a``, ``b``: :func:`facts`).
 
     "Bank of Larkfield holds rates as inflation eases to 3%" and "... to 7%", or "Redhill Albion beat
     Ashford Rovers 0-2" and "Portwell City beat Ashford Rovers 4-2", are two stories however alike their
     words. One-sided absence is not enough: a rewrite often adds a detail ("$310m") the terse version
     leaves out, but it does not contradict it.
     """
-    return bool(details(title_a, text_a) - vocabulary(text_b)) and bool(details(title_b, text_b) - vocabulary(text_a))
+    (details_a, words_a), (details_b, words_b) = a, b
+    return bool(details_a - words_b) and bool(details_b - words_a)
 
 
 def title_key(title: str) -> str:
@@ -241,6 +247,7 @@ def cluster(articles: Sequence[Article], config: DedupeConfig | None = None) -> 
     except ValueError:  # only stop words: fall back to exact matches
         vectors = None
     entity = [names(t) for t in texts]
+    stated = [facts(a.title, t) for a, t in zip(articles, texts, strict=True)] if config.refuse_conflicts else []
     order = sorted(range(len(articles)), key=lambda i: _quality(articles[i]))
     leaders: list[int] = []
     members: dict[int, list[tuple[int, float]]] = {}
@@ -260,9 +267,7 @@ def cluster(articles: Sequence[Article], config: DedupeConfig | None = None) -> 
                 mine, theirs = entity[i], entity[other]
                 if config.require_shared_name and mine and theirs and not mine & theirs:
                     continue
-                if config.refuse_conflicts and conflicting(
-                    article.title, texts[i], articles[other].title, texts[other]
-                ):
+                if config.refuse_conflicts and conflicting(stated[i], stated[other]):
                     continue
                 leader, sim = other, float(sims[best])
                 break

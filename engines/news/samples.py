@@ -21,10 +21,18 @@ SAMPLE_PROVENANCE = "bundled sample"
 BBC_CATEGORIES = ("business", "entertainment", "politics", "sport", "tech")
 
 
+def _rows(path: Path) -> list[dict]:
+    """The JSON rows of the sample file; SourceError when it is missing or unreadable (a broken install)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"The bundled sample articles at {path} cannot be read ({exc}); reinstall the app.") from exc
+
+
 def sample_stories(path: Path = SAMPLE_PATH) -> dict[str, str]:
     """Article id -> the story it tells, as data/make_news_sample.py wrote it (to score near-duplicate grouping)."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {row["id"]: row.get("story", row["id"]) for row in rows}
+    return {row["id"]: row.get("story", row["id"]) for row in _rows(path)}
 
 
 def load_samples(as_of: datetime | None = None, path: Path = SAMPLE_PATH) -> list[Article]:
@@ -42,13 +50,8 @@ def load_samples(as_of: datetime | None = None, path: Path = SAMPLE_PATH) -> lis
         SourceError: when the sample file is missing or unreadable (a broken install).
     """
     shift = (as_of.astimezone(UTC) - REFERENCE_TIME) if as_of is not None else None
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        rows = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"The bundled sample articles at {path} cannot be read ({exc}); reinstall the app.") from exc
     articles = []
-    for row in rows:
+    for row in _rows(path):
         published = datetime.fromisoformat(row["published"]) if row.get("published") else None
         if published is not None and shift is not None:
             published += shift
