@@ -1,9 +1,13 @@
 """Entry point: routes only. Navigation is built from the demo registry."""
 
-import streamlit as st
+from engines.core import threads
 
-from app_pages import ui
-from engines.registry import by_section
+threads.configure()  # before scikit-learn and torch load: thread pools sized to the CPUs, OpenMP never spins
+
+import streamlit as st  # noqa: E402
+
+from app_pages import ui  # noqa: E402
+from engines.registry import by_section  # noqa: E402
 
 st.set_page_config(page_title="ML Demo Gallery", page_icon="🧪", layout="wide")
 
@@ -15,4 +19,5 @@ sections = {
 }
 page = st.navigation({"Start": [home], **sections, "About": [system]}, expanded=True)
 ui.release_memory_if_over_budget()  # before the page runs, so it reloads what it needs
+ui.warm_up_once()  # the shipped models load in the background while the first visitor reads the gallery
 page.run()  # every demo listed, however many

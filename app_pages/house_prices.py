@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages import ui
+from app_pages import lifecycle, ui
 from engines import house_prices as hp
 from engines.core.errors import InputError, SourceError
 from engines.core.tabular import infer_types
@@ -35,14 +35,6 @@ ui.page_header(
 def load_data(dataset: str, settings_key: tuple):
     """A dataset and its provenance (re-resolved when the data settings change)."""
     return hp.load_dataset(dataset)
-
-
-@st.cache_resource(max_entries=6, show_spinner="Loading the trained model…")
-def load_model(dataset: str, model: str, drop_outliers: bool, data_sha256: str):
-    """A trained model, shared by every session (loads from the artifact cache)."""
-    resolved, frame = load_data(dataset, ui.settings_key())
-    config = hp.HouseConfig(dataset=dataset, model=model, drop_outliers=drop_outliers)
-    return hp.load_or_train(config, resolved, frame)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -84,11 +76,13 @@ with st.sidebar:
         help="Drop implausible rows (e.g. Ames houses above 4,000 sq ft, per De Cock) from the training part only.",
     )
 config = hp.HouseConfig(dataset=dataset, model=choice, drop_outliers=drop_outliers)
-if not hp.is_cached(config, resolved):
-    with ui.progress_status(f"Training {hp.MODELS[choice]['title']} on {len(frame):,} rows") as report:
-        hp.load_or_train(config, resolved, frame, progress=report)
-model = load_model(dataset.value, choice.value, drop_outliers, resolved.sha256)
-ui.source_notice(resolved, hp.MODELS[choice]["title"])
+served = lifecycle.serve(
+    hp.request(config, (resolved, frame)),
+    fallback=None if resolved.is_sample else hp.sample_request(dataset),
+    what=f"the {hp.MODELS[choice]['title'].lower()} model",
+)
+model = served.model
+ui.source_notice(resolved, hp.MODELS[choice]["title"], lifecycle.source_note(served))
 
 
 def field_key(name: str) -> str:

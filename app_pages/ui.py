@@ -29,19 +29,22 @@ def page_header(demo: Demo, intro: str) -> None:
     st.markdown(intro)
 
 
-def source_notice(data: ResolvedDataset, model_title: str) -> None:
-    """Say which data and which model the page uses; a sample gets a visible warning."""
+def source_notice(data: ResolvedDataset, model_title: str, model_note: str = "") -> None:
+    """Say which data and which model the page uses (and where the model came from); a sample gets a notice."""
     if data.is_sample:
         why = f"  \n*Why not the real data:* {' '.join(data.notes)}" if data.notes else ""
         st.warning(f"**Sample data.** {data.notice}{why}", icon="🧪")
     spec = data.spec
-    source_caption(spec.title, spec.homepage, data.provenance, spec.licence, model_title)
+    source_caption(spec.title, spec.homepage, data.provenance, spec.licence, model_title, model_note)
 
 
-def source_caption(title: str, homepage: str, provenance: str, licence: str, model_title: str) -> None:
+def source_caption(
+    title: str, homepage: str, provenance: str, licence: str, model_title: str, model_note: str = ""
+) -> None:
     """The one-line "Data: ... · Model: ..." caption, also for data that comes from no dataset spec."""
     link = f"[{title}]({homepage})" if homepage else title
-    st.caption(f"**Data:** {link} · {provenance} · {licence}  \n**Model:** {model_title}")
+    note = f" · {model_note}" if model_note else ""
+    st.caption(f"**Data:** {link} · {provenance} · {licence}  \n**Model:** {model_title}{note}")
 
 
 @contextmanager
@@ -131,3 +134,14 @@ def stateful_tabs(tabs: dict[str, Callable[[], None]], key: str) -> None:
 def escape_markdown(text: str) -> str:
     """User text shown as text in ``st.markdown``: HTML and Markdown syntax escaped."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", html.escape(text, quote=False))
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def warm_up_once() -> object | None:
+    """On the server's first run: load the shipped models in the background (``GALLERY_WARM_UP=0``: never)."""
+    if os.environ.get("GALLERY_WARM_UP", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    from app_pages.lifecycle import warm_up
+    from engines.build_models import shipped_requests
+
+    return warm_up(shipped_requests)

@@ -31,9 +31,9 @@ MANIFEST = "manifest.json"
 FORMAT = 1  # bump when the layout changes
 
 
-def library_versions(names: Iterable[str]) -> dict[str, str]:
-    """Installed versions of ``names`` plus Python's, for artifact keys and model cards."""
-    versions = {"python": platform.python_version()}
+def library_versions(names: Iterable[str], *, python: bool = True) -> dict[str, str]:
+    """Installed versions of ``names`` plus (unless ``python=False``) Python's, for artifact keys and model cards."""
+    versions = {"python": platform.python_version()} if python else {}
     for name in names:
         try:
             versions[name] = metadata.version(name)
@@ -54,14 +54,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def artifact_key(engine: str, config: Any, data_sha256: str, libraries: Iterable[str]) -> str:
-    """A short stable key from engine, config, data checksum and library versions."""
+def artifact_key(engine: str, config: Any, data_sha256: str, libraries: Iterable[str], *, python: bool = True) -> str:
+    """A short stable key from engine, config, data checksum and library versions.
+
+    ``python=False`` leaves Python's own version out: the key of a model shipped with the repository, which
+    Community Cloud (Python 3.12) loads as well as a 3.11 machine, as long as the libraries match.
+    """
     payload = {
         "format": FORMAT,
         "engine": engine,
         "config": _plain(config),
         "data": data_sha256,
-        "versions": library_versions(libraries),
+        "versions": library_versions(libraries, python=python),
     }
     return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())[:20]
 
@@ -236,15 +240,15 @@ class EngineCache(Generic[T]):
         """
         self.engine, self.version, self.model_type, self.libraries = engine, version, model_type, libraries
 
-    def key(self, config: Any, data_sha256: str) -> str:
-        """The artifact key of a config trained on data with that checksum."""
-        return artifact_key(f"{self.engine}-v{self.version}", config, data_sha256, self.libraries)
+    def key(self, config: Any, data_sha256: str, *, python: bool = True) -> str:
+        """The artifact key of a config trained on data with that checksum (``python=False``: a shipped model's)."""
+        return artifact_key(f"{self.engine}-v{self.version}", config, data_sha256, self.libraries, python=python)
 
     def write(self, model: T, folder: Path) -> None:
         """Save a model (joblib: only this project's own, sha256-verified files are ever read back)."""
         import joblib
 
-        joblib.dump(model, folder / "model.joblib")
+        joblib.dump(model, folder / "model.joblib", compress=3)  # shipped models stay small in git
 
     def read(self, folder: Path) -> T:
         """Load a model written by :meth:`write`; a stale one raises, so the store retrains."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -185,8 +185,18 @@ def resolve_dataset(spec: DatasetSpec, progress: Progress = null_progress) -> Re
         except SourceError as exc:
             log.warning("Download of %s failed: %s", spec.name, exc)
             notes.append(f"Download failed: {exc}")
+    resolved = bundled_sample(spec, notes)
+    progress(1.0, f"Using the bundled sample of {spec.title}")
+    return resolved
+
+
+def bundled_sample(spec: DatasetSpec, notes: Sequence[str] = ()) -> ResolvedDataset:
+    """The last rung alone: the sample this project bundles (the data the shipped models were trained on).
+
+    Raises:
+        SourceError: when no sample is bundled.
+    """
     if spec.sample is None or not spec.sample.exists():
         raise SourceError(f"{spec.title} is not available: " + " ".join(notes))
-    progress(1.0, f"Using the bundled sample of {spec.title}")
     paths = {"sample": spec.sample}
     return ResolvedDataset(spec, "bundled sample", paths, _combined_sha(paths), tuple(notes))

@@ -14,7 +14,9 @@ from engines.house_prices.data import (
 )
 from engines.house_prices.form import FIELDS, PRESETS, Field, check_form, explain_form, typical_form
 from engines.house_prices.model import (
+    CACHE,
     DEFAULT_MODEL,
+    ENGINE,
     MODELS,
     Estimate,
     HouseConfig,
@@ -26,14 +28,19 @@ from engines.house_prices.model import (
     is_cached,
     load_or_train,
     make_model,
+    request,
+    sample_request,
+    shipped_requests,
     train,
     train_table,
 )
 
 __all__ = [
     "AMES",
+    "CACHE",
     "CALIFORNIA",
     "DEFAULT_MODEL",
+    "ENGINE",
     "FIELDS",
     "MODELS",
     "PRESETS",
@@ -58,6 +65,9 @@ __all__ = [
     "make_model",
     "parse",
     "price_by_group",
+    "request",
+    "sample_request",
+    "shipped_requests",
     "train",
     "train_table",
     "typical_form",

@@ -19,13 +19,14 @@ from sklearn.model_selection import KFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
+from engines.core.artifacts import ArtifactStore, EngineCache, library_versions, trainer_for
 from engines.core.card import ModelCard
-from engines.core.data_sources import ResolvedDataset
+from engines.core.data_sources import ResolvedDataset, bundled_sample
 from engines.core.errors import InputError
+from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress, null_progress, scaled
 from engines.core.tabular import TypedTable
-from engines.house_prices.data import MIN_ROWS, TARGETS, Dataset, FeatureMaker, find_outliers
+from engines.house_prices.data import MIN_ROWS, SPECS, TARGETS, Dataset, FeatureMaker, find_outliers, parse
 
 ENGINE = "house_prices"
 ENGINE_VERSION = 2  # bump when HouseModel's layout changes, so old artifacts retrain
@@ -616,6 +617,32 @@ def load_or_train(
 ) -> HouseModel:
     """The cached model for this config and data, training it on a miss."""
     return CACHE.load_or_train_on(config, data, train, frame, store=store, progress=progress)
+
+
+def request(config: HouseConfig, data: tuple[ResolvedDataset, pd.DataFrame]) -> ModelRequest[HouseModel]:
+    """The model a page wants for ``config`` on ``data`` (what :func:`load_dataset` returned); no work done."""
+    resolved, frame = data
+    return ModelRequest(
+        CACHE,
+        config,
+        resolved.sha256,
+        trainer_for(train, config, frame, resolved),
+        title=f"Training {MODELS[config.model]['title']} on {len(frame):,} rows",
+        label=f"{Dataset(config.dataset).value} / {ModelName(config.model).value}",
+    )
+
+
+def sample_request(dataset: Dataset | str) -> ModelRequest[HouseModel]:
+    """The model shipped for a dataset: its default model, with the outlier step, on the bundled sample."""
+    dataset = Dataset(dataset)
+    resolved = bundled_sample(SPECS[dataset])
+    frame = parse(dataset, resolved.paths["sample"].read_bytes())
+    return request(HouseConfig(dataset=dataset, model=DEFAULT_MODEL[dataset], drop_outliers=True), (resolved, frame))
+
+
+def shipped_requests() -> list[ModelRequest[HouseModel]]:
+    """The models the repository ships (one per bundled dataset)."""
+    return [sample_request(dataset) for dataset in (Dataset.CALIFORNIA, Dataset.AMES)]
 
 
 # ---------------------------------------------------------------- comparison

@@ -17,6 +17,10 @@ def offline_env(tmp_path_factory, monkeypatch, tiny_encoder_dir):
     # The test process holds every page's models at once; the memory guard (which clears the caches over the
     # budget) would make runs depend on what ran before. Its own test sets a budget it can cross.
     monkeypatch.setenv("GALLERY_MEMORY_BUDGET_MB", "1000000")
+    # A page whose model must be trained shows a progress panel and stops; AppTest cannot follow its fragment,
+    # so the script waits for the queued job instead (same queue, same job) and the test sees the model.
+    monkeypatch.setenv("GALLERY_WAIT_FOR_TRAINING", "1")
+    monkeypatch.setenv("GALLERY_WARM_UP", "0")
 
 
 @pytest.fixture(autouse=True)

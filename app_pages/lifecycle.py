@@ -1,0 +1,184 @@
+"""The one page helper that gets a demo's model: memory -> shipped -> disk cache -> background training.
+
+A page builds a :class:`~engines.core.lifecycle.ModelRequest` with its engine's ``request(config, data)`` and
+calls :func:`serve`. The visitor never waits for training in the script itself: when no model is found the
+training runs in the process-wide queue (:mod:`engines.core.jobs`) and the page shows its progress with a time
+estimate, redrawn every second, and reruns once the model is there. Leaving the page does not stop that
+training; it finishes, is saved, and the next visitor (or the same one, coming back) gets the model or the
+running job, never a second copy.
+
+With a ``fallback`` (the model shipped for the bundled sample), a page whose real-data model is still
+training answers at once with the shipped one and says which model is answering.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import streamlit as st
+
+from engines.core import jobs
+from engines.core.lifecycle import DISK, SHIPPED, TRAINED, ModelRequest
+
+T = TypeVar("T")
+MEMORY = "in memory"
+WAIT_LIMIT_S = 600.0  # GALLERY_WAIT_FOR_TRAINING waits at most this long
+
+
+class _NotReady(Exception):
+    """No model without training (never cached: Streamlit caches values, not exceptions)."""
+
+
+@dataclass
+class Served(Generic[T]):
+    """The model a page shows and what it should say about it.
+
+    Attributes:
+        model: The model answering.
+        source: Where it came from (shipped, disk cache, trained just now, in memory).
+        request: The request it answers.
+        job: The background training of the wanted model while ``model`` is the fallback, else None.
+    """
+
+    model: T
+    source: str
+    request: ModelRequest[T]
+    job: jobs.Job | None = None
+
+    @property
+    def is_fallback(self) -> bool:
+        """True while the shipped model answers for a real-data model still training."""
+        return self.job is not None
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _loaded(engine: str, key: str, _request: ModelRequest[Any]) -> tuple[Any, str]:
+    """The model of one request, found without training (shipped or disk), shared by every session."""
+    found = _request.find()
+    if found is None:
+        raise _NotReady(key)
+    return found
+
+
+def cached_model(request: ModelRequest[T]) -> tuple[T, str] | None:
+    """The request's model from memory, the shipped store or the disk cache; None when it must be trained."""
+    try:
+        return _loaded(request.engine, request.key, request)
+    except _NotReady:
+        return None
+
+
+def start_training(request: ModelRequest[T], priority: int = jobs.VISITOR) -> jobs.Job:
+    """The background job that trains and saves the request's model (the running one if there is one)."""
+    return jobs.queue().submit(
+        request.job_key,
+        request.title,
+        lambda job: request.train_and_save(progress=job.report),
+        priority=priority,
+        context=request.label,
+    )
+
+
+def serve(request: ModelRequest[T], *, fallback: ModelRequest[T] | None = None, what: str = "the model") -> Served[T]:
+    """The model for ``request``, by the lifecycle's order; stops the page with a progress panel while it trains.
+
+    Args:
+        request: The model the page wants.
+        fallback: A model to answer with meanwhile (the one shipped for the bundled sample).
+        what: How the page names the model in the progress panel ("the price model").
+    """
+    found = cached_model(request)
+    if found is not None:
+        finished = jobs.queue().get(request.job_key)
+        return Served(found[0], TRAINED if finished and finished.state == jobs.DONE else found[1], request)
+    job = start_training(request)
+    if wait_for_training():
+        job.done.wait(WAIT_LIMIT_S)
+    if job.state == jobs.DONE and job.result is not None:  # trained, but the disk refused it
+        return Served(job.result, TRAINED, request)
+    if job.state == jobs.DONE:  # saved a moment ago: the memory cache finds it now
+        found = cached_model(request)
+        if found is not None:
+            return Served(found[0], TRAINED, request)
+    if fallback is not None and job.state != jobs.FAILED:
+        shipped = cached_model(fallback)
+        if shipped is not None:
+            with st.sidebar:
+                _sidebar_job(job, f"Training {what} on the real data")
+            return Served(shipped[0], shipped[1], fallback, job)
+    if job.state == jobs.FAILED:
+        st.error(job.error or "Training failed.")
+        st.stop()
+    training_panel(job, what)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def wait_for_training() -> bool:
+    """``GALLERY_WAIT_FOR_TRAINING=1``: the script waits for its training job (page tests and scripts).
+
+    The job still runs in the queue, so the tests exercise the same path; a visitor's server never waits.
+    """
+    return os.environ.get("GALLERY_WAIT_FOR_TRAINING", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def source_note(served: Served[Any]) -> str:
+    """One sentence for the page's caption: which model answers and why."""
+    if served.is_fallback:
+        return (
+            "The model shipped with the gallery (trained on the bundled sample) answers while the model of the "
+            "real data trains in the background; the page switches when it is ready."
+        )
+    return {
+        SHIPPED: "Model shipped with the gallery (built by `python -m engines.build_models`, checksums verified).",
+        DISK: "Model trained on this server earlier (disk cache, checksums verified).",
+        TRAINED: "Model trained a moment ago on this server.",
+    }.get(served.source, "")
+
+
+def training_panel(job: jobs.Job, what: str = "the model") -> None:
+    """Progress with a time estimate, redrawn every second; reruns the page when the job ends."""
+    st.info(
+        f"Training {what} for the first time on this server. It runs in the background and is saved for every "
+        "later visitor; you can leave this page and come back.",
+        icon="⏳",
+    )
+
+    @st.fragment(run_every=1.0)
+    def live() -> None:
+        job.touch()
+        if job.done.is_set():
+            st.rerun(scope="app")
+        st.progress(job.fraction, text=job.status_line())
+
+    live()
+
+
+@st.fragment(run_every=2.0)
+def _sidebar_job(job: jobs.Job, text: str) -> None:
+    """The real-data model's progress in the sidebar; a full rerun when it is ready."""
+    job.touch()
+    if job.done.is_set():
+        st.rerun(scope="app")
+    st.progress(job.fraction, text=f"{text}: {job.status_line()}")
+
+
+def warm_up(requests: Callable[[], list[ModelRequest[Any]]]) -> jobs.Job:
+    """Once per server: load the shipped models into memory in gallery order, in the background queue.
+
+    A shipped model that is missing or stale (libraries changed) is rebuilt as a background job instead.
+    """
+
+    def work(job: jobs.Job) -> int:
+        wanted = requests()
+        for i, request in enumerate(wanted):
+            job.report(i / max(len(wanted), 1), f"Loading {request.label or request.title}")
+            if cached_model(request) is None:
+                start_training(request, priority=jobs.BACKGROUND)
+        job.report(1.0, "Warm")
+        return len(wanted)
+
+    return jobs.queue().submit("warm-up", "Warm-up", work, priority=jobs.BACKGROUND)
