@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-# One OpenMP thread for scikit-learn's gradient boosting in tests (and the app server the browser
-# tests start): on 2 shared cores its busy-waiting threads slowed a 0.3 s fit to 30 s. Set before
-# numpy/scikit-learn load; a value already in the environment wins.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+from engines.core import threads
+
+# The tests size their thread pools like the app server (engines/core/threads.py): one thread per
+# operation on 2 shared cores, OpenMP never spinning (its busy-waiting threads once slowed a 0.3 s fit
+# to 30 s). Before numpy/scikit-learn/torch load; values already in the environment win.
+threads.configure()
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -1,0 +1,104 @@
+"""The one page helper (app_pages/lifecycle.py) under AppTest: cached, shipped, stale, training, a job that
+outlives its visitor and is never duplicated."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages import lifecycle as page_lifecycle
+from engines.core import artifacts, jobs, lifecycle
+from engines.core.artifacts import ArtifactStore
+from tests.app import lifecycle_toy as toy
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    """A private queue, shipped store and memory cache; the script does not wait for training."""
+    queue = jobs.JobQueue(concurrency=1)
+    monkeypatch.setattr(jobs, "queue", lambda: queue)
+    monkeypatch.setattr(lifecycle, "SHIPPED_ROOT", tmp_path / "shipped")
+    monkeypatch.setenv("GALLERY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("GALLERY_WAIT_FOR_TRAINING", raising=False)
+    page_lifecycle._loaded.clear()
+    toy.GATE.clear()
+    toy.TRAINED.clear()
+    yield queue
+    toy.GATE.set()  # never leave a training thread waiting
+    assert queue.wait_idle(TIMEOUT)
+    page_lifecycle._loaded.clear()
+
+
+def visit() -> AppTest:
+    at = AppTest.from_function(toy.page, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def answer(at: AppTest) -> str | None:
+    values = [m.value for m in at.metric if m.label == "Answer"]
+    return values[0] if values else None
+
+
+def test_a_shipped_model_answers_at_once_and_stays_in_memory(fresh, tmp_path):
+    toy.GATE.set()
+    lifecycle.build_shipped([toy.request()], root=tmp_path / "shipped")
+    toy.TRAINED.clear()
+    at = visit()
+    assert answer(at) == "20.0"
+    assert "shipped with the gallery" in at.caption[0].value
+    assert fresh.jobs() == [] and toy.TRAINED == []
+    # The memory cache answers the next visitor even once the files are gone.
+    for path in (tmp_path / "shipped").rglob("model.joblib"):
+        path.unlink()
+    assert answer(visit()) == "20.0" and toy.TRAINED == []
+
+
+def test_a_model_of_other_libraries_is_retrained_in_the_background(fresh, tmp_path, monkeypatch):
+    toy.GATE.set()
+    lifecycle.build_shipped([toy.request()], root=tmp_path / "shipped")
+    toy.TRAINED.clear()
+    toy.GATE.clear()
+    real = artifacts.library_versions
+    monkeypatch.setattr(
+        artifacts, "library_versions", lambda names, python=True: {**real(names, python=python), "numpy": "9.9"}
+    )
+    at = visit()
+    assert answer(at) is None
+    assert any("for the first time" in i.value for i in at.info)
+    assert [j.title for j in fresh.active()] == ["Training the toy"]
+
+
+def test_training_runs_in_the_queue_outlives_the_visit_and_is_never_duplicated(fresh):
+    first = visit()
+    assert answer(first) is None, "the page must not wait for training"
+    assert any("for the first time" in i.value for i in first.info)
+    assert [p.value for p in first.get("progress")], "a progress bar"
+    second = visit()  # another visitor meanwhile: the same job, not a second one
+    assert answer(second) is None
+    assert len(fresh.jobs()) == 1
+    del first, second  # both visitors leave
+    toy.GATE.set()
+    assert fresh.wait_idle(TIMEOUT)
+    assert toy.TRAINED == [2.0]
+    request = toy.request()
+    assert ArtifactStore().exists(request.engine, request.key), "saved for the next visitor"
+    returning = visit()
+    assert answer(returning) == "20.0"
+    assert "trained a moment ago" in returning.caption[0].value.lower()
+    assert toy.TRAINED == [2.0]
+
+
+def test_a_disk_cached_model_is_loaded_not_retrained(fresh):
+    toy.GATE.set()
+    request = toy.request(3.0)
+    request.load_or_train()
+    assert toy.TRAINED == [3.0]
+    at = AppTest.from_function(toy.page, default_timeout=TIMEOUT)
+    at.session_state["weight"] = 3.0
+    at.run()
+    assert answer(at) == "30.0" and "earlier (disk cache" in at.caption[0].value
+    assert toy.TRAINED == [3.0] and fresh.jobs() == []
