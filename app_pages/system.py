@@ -50,6 +50,30 @@ with right:
 st.subheader("Data and models")
 st.dataframe(pd.DataFrame(system.sources()), hide_index=True, width="stretch")
 
+st.subheader("Threads and background work")
+st.markdown(
+    "Two CPUs shared with other tenants: one thread per numerical operation (a second thread of the same "
+    "operation only waits for the first on a busy host), and one training at a time in a queue, so the next "
+    "visitor's answer is never starved. A training outlives the visit that started it and is saved for everyone."
+)
+st.dataframe(pd.DataFrame(system.thread_facts()), hide_index=True, width="stretch")
+job_rows = system.job_rows()
+if job_rows:
+    st.dataframe(
+        pd.DataFrame(job_rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
+    )
+else:
+    st.caption("No background work has run on this server yet.")
+with st.expander(f"Models shipped with the gallery ({len(shipped := system.shipped_rows())})"):
+    st.caption(
+        "Built by `python -m engines.build_models`; each file's sha256 and the library versions are checked "
+        "before loading, and a model built with other versions is rebuilt in the background."
+    )
+    st.dataframe(pd.DataFrame(shipped), hide_index=True, width="stretch")
+
 st.subheader("Caches")
 st.markdown(
     "Trained models and loaded pretrained ones stay in memory so the next visitor gets them at once. Clearing "

@@ -6,6 +6,7 @@ installed distributions' metadata, and "loaded" means already in ``sys.modules``
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import resource
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from engines.core import settings
 
@@ -179,3 +181,66 @@ class MemoryGuard:
 def memory_guard() -> MemoryGuard:
     """The server's one guard (process-wide by nature: every session shares the memory it watches)."""
     return MemoryGuard()
+
+
+def thread_facts() -> list[dict[str, str]]:
+    """The thread budget in force (engines/core/threads.py), one row per fact."""
+    from engines.core import threads
+
+    plan = threads.budget()
+    return [
+        {"setting": "CPUs this server may use", "value": str(plan.cpus), "detail": plan.source},
+        {
+            "setting": "Threads per operation (OMP_NUM_THREADS)",
+            "value": os.environ.get("OMP_NUM_THREADS", "library default"),
+            "detail": f"budget {plan.per_operation}; OpenMP waits: {os.environ.get('OMP_WAIT_POLICY', 'default')}",
+        },
+        {
+            "setting": "Background trainings at once",
+            "value": str(plan.concurrent_jobs),
+            "detail": "the rest wait in the queue; a visitor's training goes before warm-up",
+        },
+    ]
+
+
+def job_rows(now: float | None = None) -> list[dict[str, Any]]:
+    """The background queue's jobs, newest first: title, state, progress, time so far and time left."""
+    from engines.core import jobs
+
+    rows = []
+    for job in reversed(jobs.queue().jobs()):
+        eta = job.eta_s(now)
+        rows.append(
+            {
+                "job": job.title,
+                "state": job.state,
+                "progress": job.fraction,
+                "message": job.error or job.message,
+                "seconds": round(job.elapsed(now), 1),
+                "left": "" if eta is None else jobs.format_seconds(eta),
+            }
+        )
+    return rows
+
+
+def shipped_rows() -> list[dict[str, str]]:
+    """The models shipped with the repository (read from their manifests; checksums are verified at load)."""
+    from engines.core.lifecycle import SHIPPED_ROOT
+
+    rows = []
+    for manifest in sorted(SHIPPED_ROOT.glob("*/*/manifest.json")):
+        try:
+            info = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            continue
+        size = sum(f.stat().st_size for f in manifest.parent.iterdir() if f.is_file())
+        details = info.get("info", {}) if isinstance(info, dict) else {}
+        rows.append(
+            {
+                "engine": manifest.parent.parent.name,
+                "model": str(details.get("label") or details.get("card") or manifest.parent.name),
+                "size": f"{size / 1e6:.1f} MB",
+                "built with": ", ".join(f"{k} {v}" for k, v in sorted(info.get("versions", {}).items())),
+            }
+        )
+    return rows

@@ -27,7 +27,9 @@ def test_system_page_shows_memory_sources_and_versions(monkeypatch):
     sources = at.dataframe[0].value
     assert list(sources["setting"])[:2] == ["Data directory (GALLERY_DATA_DIR)", "Model directory (GALLERY_MODEL_DIR)"]
     assert "off (offline mode)" in list(sources["value"]), "the page tests run offline, and the page says so"
-    versions = dict(zip(at.dataframe[1].value["package"], at.dataframe[1].value["version"], strict=True))
+    frames = [d.value for d in at.dataframe]
+    (table,) = [f for f in frames if "package" in f.columns]
+    versions = dict(zip(table["package"], table["version"], strict=True))
     import streamlit
 
     assert versions["streamlit"] == streamlit.__version__ and versions["python"]
@@ -61,3 +63,18 @@ def test_over_the_budget_the_caches_are_released_once_with_a_toast(monkeypatch):
         assert not at.toast
     finally:
         system.memory_guard.cache_clear()
+
+
+def test_system_page_shows_the_thread_budget_jobs_and_shipped_models():
+    from engines.core import jobs, threads
+
+    jobs.queue().submit("system-test", "A finished test job", lambda job: 1).done.wait(30)
+    at = open_system()
+    frames = [d.value for d in at.dataframe]
+    facts = next(f for f in frames if "setting" in f.columns and "CPUs this server may use" in list(f["setting"]))
+    cpus = facts.set_index("setting")["value"]["CPUs this server may use"]
+    assert cpus == str(threads.budget().cpus)
+    queue = next(f for f in frames if "job" in f.columns)
+    assert "A finished test job" in list(queue["job"]) and "done" in list(queue["state"])
+    shipped = next(f for f in frames if "engine" in f.columns)
+    assert "house_prices" in list(shipped["engine"])
