@@ -2,7 +2,7 @@
 
 from engines.core import threads
 
-threads.configure()  # before scikit-learn and torch load: thread pools sized to the CPUs, OpenMP never spins
+threads.configure_once()  # before scikit-learn and torch load: thread pools sized to the CPUs, OpenMP never spins
 
 import streamlit as st  # noqa: E402
 

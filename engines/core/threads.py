@@ -24,6 +24,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -138,3 +139,9 @@ def _int_env(name: str, default: int) -> int:
         return max(1, int(os.environ.get(name, "")))
     except ValueError:
         return default
+
+
+@cache
+def configure_once() -> ThreadBudget:
+    """:func:`configure`, once per process (``app.py`` runs on every rerun of every session)."""
+    return configure()
