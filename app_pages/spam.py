@@ -5,7 +5,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import ui
+from app_pages import lifecycle, ui
 from engines import spam
 from engines.core.errors import InputError, SourceError
 from engines.core.uploads import FORMULA_NOTE, MAX_UPLOAD_BYTES, defuse_formulas, read_table
@@ -28,16 +28,6 @@ ui.page_header(
 def load_data(settings_key: tuple):
     """The dataset and its provenance (re-resolved when the data settings change)."""
     return spam.load_dataset()
-
-
-@st.cache_resource(max_entries=4, show_spinner="Loading the trained model…")
-def load_model(pipeline: str, data_sha256: str):
-    """A trained model, shared by every session (loads from the artifact cache).
-
-    ``data_sha256`` only keys the cache: a new dataset gives a new entry.
-    """
-    resolved, frame = load_data(ui.settings_key())
-    return spam.load_or_train(spam.SpamConfig(pipeline=pipeline), resolved, frame)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -64,11 +54,13 @@ with st.sidebar:
         bind="query-params",
     )
 config = spam.SpamConfig(pipeline=choice)
-if not spam.is_cached(config, resolved):
-    with ui.progress_status(f"Training {spam.PIPELINES[choice]['title']} on {len(frame):,} messages") as report:
-        spam.load_or_train(config, resolved, frame, progress=report)
-model = load_model(choice.value, resolved.sha256)
-ui.source_notice(resolved, spam.PIPELINES[choice]["title"])
+served = lifecycle.serve(
+    spam.request(config, (resolved, frame)),
+    fallback=None if resolved.is_sample else spam.sample_request(choice),
+    what="the spam model",
+)
+model = served.model
+ui.source_notice(resolved, spam.PIPELINES[choice]["title"], lifecycle.source_note(served))
 
 
 # ------------------------------------------------------------------ try it

@@ -2,7 +2,9 @@
 
 from engines.spam.features import INDICATOR_LABELS, indicators
 from engines.spam.model import (
+    CACHE,
     DEFAULT_PIPELINE,
+    ENGINE,
     EXAMPLES,
     MAX_BATCH,
     MAX_MESSAGE_CHARS,
@@ -20,11 +22,16 @@ from engines.spam.model import (
     load_or_train,
     make_pipeline,
     parse_collection,
+    request,
+    sample_request,
+    shipped_requests,
     train,
 )
 
 __all__ = [
+    "CACHE",
     "DEFAULT_PIPELINE",
+    "ENGINE",
     "EXAMPLES",
     "INDICATOR_LABELS",
     "MAX_BATCH",
@@ -44,5 +51,8 @@ __all__ = [
     "load_or_train",
     "make_pipeline",
     "parse_collection",
+    "request",
+    "sample_request",
+    "shipped_requests",
     "train",
 ]

@@ -32,10 +32,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
-from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
+from engines.core.artifacts import ArtifactStore, EngineCache, library_versions, trainer_for
 from engines.core.card import ModelCard
-from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, resolve_dataset
+from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, bundled_sample, resolve_dataset
 from engines.core.errors import InputError
+from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress, null_progress, scaled
 from engines.core.text import score_batch
 from engines.spam.features import INDICATOR_LABELS, indicators, normalise_all
@@ -547,6 +548,32 @@ def load_or_train(
 ) -> SpamModel:
     """The cached model for this config and data, training it on a miss."""
     return CACHE.load_or_train_on(config, data, train, frame, store=store, progress=progress)
+
+
+def request(config: SpamConfig, data: tuple[ResolvedDataset, pd.DataFrame]) -> ModelRequest[SpamModel]:
+    """The model a page wants for ``config`` on ``data`` (what :func:`load_dataset` returned); no work done."""
+    resolved, frame = data
+    return ModelRequest(
+        CACHE,
+        config,
+        resolved.sha256,
+        trainer_for(train, config, frame, resolved),
+        title=f"Training {PIPELINES[config.pipeline]['title']} on {len(frame):,} messages",
+        label=f"spam / {config.pipeline.value}",
+    )
+
+
+def sample_request(pipeline: PipelineName | str = DEFAULT_PIPELINE) -> ModelRequest[SpamModel]:
+    """The model shipped for ``pipeline``: trained on the bundled sample with the default settings."""
+    resolved = bundled_sample(SMS_SPAM)
+    return request(SpamConfig(pipeline=pipeline), (resolved, parse_collection(resolved.paths["sample"])))
+
+
+def shipped_requests() -> list[ModelRequest[SpamModel]]:
+    """The models the repository ships: every pipeline on the bundled sample, the default first."""
+    return [
+        sample_request(name) for name in (DEFAULT_PIPELINE, *(p for p in PipelineName if p is not DEFAULT_PIPELINE))
+    ]
 
 
 def compare_pipelines(

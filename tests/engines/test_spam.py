@@ -9,6 +9,7 @@ import pytest
 from engines import spam
 from engines.core.artifacts import ArtifactStore
 from engines.core.errors import InputError
+from engines.core.lifecycle import SHIPPED
 from engines.spam.model import SMS_SPAM, parse_collection
 from tests.conftest import require_dataset
 
@@ -32,6 +33,26 @@ def test_bundled_sample_is_used_offline_and_says_so():
     assert "sample" in resolved.notice.lower()
     assert set(frame["label"]) == {"ham", "spam"}
     assert len(frame) == 1000
+
+
+def test_shipped_models_load_verified_and_answer():
+    requests = spam.shipped_requests()
+    assert {r.config.pipeline for r in requests} == set(spam.PipelineName)
+    assert requests[0].config.pipeline is spam.DEFAULT_PIPELINE
+    for request in requests:
+        found = request.find()  # the test cache is empty: only the repository's shipped store can answer
+        assert found is not None, f"{request.label} is not shipped: run python -m engines.build_models --only spam"
+        model, source = found
+        assert source == SHIPPED
+        assert model.config.pipeline is request.config.pipeline
+        assert model.predict(spam.EXAMPLES["Prize scam"]).is_spam
+        assert not model.predict(spam.EXAMPLES["Family"]).is_spam
+
+
+def test_the_offline_page_asks_for_the_shipped_model():
+    for pipeline in spam.PipelineName:
+        wanted = spam.request(spam.SpamConfig(pipeline=pipeline), spam.load_dataset())
+        assert wanted.shipped_key == spam.sample_request(pipeline).shipped_key
 
 
 def test_local_data_dir_wins_over_sample(tmp_path, monkeypatch):
