@@ -1,7 +1,9 @@
-"""The whole gallery under load (issue 14): memory, responsiveness, concurrency and soak, in a real browser.
+"""The whole gallery under load (issue 14) and from cold (issue 25), in a real browser.
 
 ``python -m benchmarks.load [--memory] [--responsiveness] [--concurrency N] [--soak MINUTES] [--json out.json]``
-(with no part named: memory, responsiveness and 8 concurrent sessions; the soak only when asked).
+(with no part named: memory, responsiveness and 8 concurrent sessions; the soak only when asked), and
+``python -m benchmarks.load --cold [--neighbours 2] [--passes idle busy] [--cap 600] [--json out.json]
+[--markdown out.md] [--data-dir DIR] [--app-root CHECKOUT]`` for the cold start alone.
 
 It starts its own ``streamlit run app.py`` on 127.0.0.1 with the offline defaults a visitor gets
 (``GALLERY_OFFLINE=1``, a fresh ``GALLERY_CACHE_DIR`` in a temp folder, no ``GALLERY_DATA_DIR``, no
@@ -19,6 +21,16 @@ It starts its own ``streamlit run app.py`` on 127.0.0.1 with the offline default
   action, each planting private items (a unique token typed into spam, sentiment and the chatbot, a resume
   with a unique fictional name, a liked story in session 0 only) and checking it never sees another's.
 - soak: one session cycling through every page for M minutes; RSS after each cycle, growth after cycle 1.
+- cold: per pass, a fresh server on an empty cache (``GALLERY_CACHE_DIR`` and ``HF_HOME`` in a temp folder, no
+  ``GALLERY_DATA_DIR`` unless ``--data-dir``, and none of the thread variables a visitor's server lacks), then the
+  gallery home, every demo and the System page opened one after the other in one tab at 1440x900: the seconds
+  from navigation until the first real result is on screen (:func:`busy_reasons` and :class:`SettleClock` say
+  exactly what counts), then from a click on its main action (the browser tests' MAIN_ACTIONS, the chatbot's
+  first suggested question) until settled again; each capped (600 s). The trivial page, on a second server,
+  before and after, is the reference. Passes: idle, and busy with ``--neighbours`` CPU-bound processes
+  (``while True: pass``, killed when the pass ends). A Markdown table with the goals (first result <= 3 s idle,
+  <= 6 s busy; main action <= 2 s) and the commit measured; ``--app-root`` serves another checkout (a clean
+  ``git worktree`` of the commit before a change) with this harness.
 
 Only 127.0.0.1 is ever reached.
 """
@@ -40,7 +52,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,26 +270,38 @@ READY: dict[str, Callable[[Any, float], Awaitable[None]]] = {
 }  # pages whose first run is not finished when the title shows
 
 
+async def find_action(page, key: str, extra: tuple[str, ...] = ()) -> tuple[str, Any, Any] | None:
+    """The page's main action: ``(what it is, the button, what shows when it is done or None)``, or None.
+
+    The chatbot's is its first suggested question (done when a new answer shows); elsewhere the first of the
+    browser tests' MAIN_ACTIONS (then ``extra``) that the page has as a button.
+    """
+    if key == "chatbot":
+        preset = page.locator(".st-key-kb_preset_0 button")
+        if await preset.count():
+            answer = assistant_messages(page).nth(await assistant_messages(page).count())
+            return "first preset question", preset.first, answer
+    for name in (*MAIN_ACTIONS, *extra):
+        button = page.get_by_role("button", name=name, exact=True)
+        if await button.count():
+            return name, button.first, None
+    return None
+
+
 async def run_preset(page, demo: Demo, timeout_s: float) -> str:
     """Wait until the page's preset has run, press its main action, wait for idle; returns what was done."""
     if demo.key in READY:
         await READY[demo.key](page, timeout_s)
         await wait_idle(page, timeout_s)
-    if demo.key == "chatbot":
-        preset = page.locator(".st-key-kb_preset_0 button")
-        if await preset.count():
-            before = await assistant_messages(page).count()
-            await preset.first.click()
-            await assistant_messages(page).nth(before).wait_for(state="visible", timeout=timeout_s * 1000)
-            await wait_idle(page, timeout_s)
-            return "first preset question"
-    for name in MAIN_ACTIONS:
-        button = page.get_by_role("button", name=name, exact=True)
-        if await button.count():
-            await button.first.click()
-            await wait_idle(page, timeout_s)
-            return name
-    return "(page load only)"
+    action = await find_action(page, demo.key)
+    if action is None:
+        return "(page load only)"
+    name, button, done = action
+    await button.click()
+    if done is not None:
+        await done.wait_for(state="visible", timeout=timeout_s * 1000)
+    await wait_idle(page, timeout_s)
+    return name
 
 
 def assistant_messages(page):
@@ -768,6 +793,500 @@ def soak_report(result: dict[str, Any]) -> str:
     return text
 
 
+# ------------------------------------------------------------------ cold start (issue 25)
+COLD_CAP_S = 600.0  # per first result and per action; past it the row says "> 600 s" and the run goes on
+COLD_SETTLE_S = 3.0  # settled this long, continuously, counts: longer than the 2 s period of a progress fragment
+COLD_POLL_S = 0.1
+COLD_PROBE_TIMEOUT_S = 30.0  # one look at the page; a page busy in JavaScript answers late
+COLD_CLICK_TIMEOUT_S = 30.0
+COLD_VIEWPORT = {"width": 1440, "height": 900}
+GOAL_FIRST_IDLE_S = 3.0
+GOAL_FIRST_BUSY_S = 6.0
+GOAL_ACTION_S = 2.0
+COLD_PASSES = ("idle", "busy")
+HOME_KEY, SYSTEM_KEY, TRIVIAL_KEY = "home", "system", "trivial"
+# Removed from the cold server's environment: a visitor's server (the README's `streamlit run app.py`) gets none,
+# so the server's own thread budget is what is measured, not the harness's.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "TORCH_NUM_THREADS",
+)  # fmt: skip
+# A CPU-bound neighbour (a busy shared host): `while True: pass`, which dies with the harness even when the
+# harness is killed before its finally block runs (PR_SET_PDEATHSIG on Linux; argv[1] is the harness's pid).
+NEIGHBOUR_CODE = """import os, sys
+try:
+    import ctypes, signal
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+except (AttributeError, OSError):
+    pass
+if os.getppid() == int(sys.argv[1]):
+    while True: pass
+"""
+# Installed in every document before Streamlit's own scripts: counts the script runs (whole page or fragment)
+# that start, so that a page rerun by a timer (a training job's progress fragment) never counts as settled.
+RUNS_JS = """window.__galleryRuns = 0;
+new MutationObserver((records) => {
+    for (const r of records) {
+        if (r.target.getAttribute('data-test-script-state') === 'running' && r.oldValue !== 'running') {
+            window.__galleryRuns += 1;
+        }
+    }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state'],
+                      attributeOldValue: true});"""
+# Facts about the page, gathered in one evaluate; busy_reasons() and SettleClock turn them into a verdict.
+SNAPSHOT_JS = """(title) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const main = document.querySelector('[data-testid="stMain"]');
+    const inMain = (selector) => main ? main.querySelectorAll(selector).length : 0;
+    const heading = !!main && [...main.querySelectorAll('h1, h2, h3')].some(h => h.innerText.includes(title));
+    const skip = 'label, button, summary, [role="tab"], [role="radiogroup"], [data-baseweb="select"], '
+        + '[data-testid="stWidgetLabel"], [data-testid="stMetricLabel"], [data-testid="stTooltipContent"], '
+        + '[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"], [data-testid="stTable"], '
+        + '[data-testid="stDataFrame"], [data-testid="stCode"]';
+    const training = [];
+    if (main) {
+        const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node && training.length < 20; node = walker.nextNode()) {
+            if (!/training/i.test(node.nodeValue)) continue;
+            const element = node.parentElement;
+            if (!element || element.closest(skip) || !element.checkVisibility()) continue;
+            const block = element.closest('p, li, h1, h2, h3, h4, h5, h6') || element;
+            const text = block.innerText.trim().slice(0, 200);
+            if (!training.includes(text)) training.push(text);
+        }
+    }
+    return {
+        app: !!app,
+        connection: app ? app.getAttribute('data-test-connection-state') : null,
+        script: app ? app.getAttribute('data-test-script-state') : null,
+        stale: document.querySelectorAll('[data-stale="true"]').length,
+        status_widget: !!document.querySelector('[data-testid="stStatusWidget"]'),
+        heading: heading,
+        spinners: inMain('[data-testid="stSpinner"]'),
+        bars: main ? [...main.querySelectorAll('[data-testid="stProgress"]')].filter(e => e.checkVisibility())
+            .map(e => (e.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow') ?? '?') + ' '
+                + e.innerText.trim().slice(0, 80)) : [],
+        runs: window.__galleryRuns ?? null,
+        running_status: inMain('[data-testid="stExpanderIconSpinner"]'),
+        skeletons: inMain('[data-testid="stSkeleton"]'),
+        training: training,
+    };
+}"""
+# Visible main-area text that says training is under way. Not any "training": the pages' prose says it too
+# ("drops implausible training rows", "never saw in training", a "Training time" tile), and a page that explains
+# its model has finished nothing less for it. A status line starts with it ("Training gradient boosting on 2,000
+# rows", "⏳ Training the digits CNN"), or it trails off ("before training…"), or is/still/now training.
+TRAINING_NOW = re.compile(
+    r"^\W*training\b|\btraining\s*(?:…|\.\.\.)|\b(?:is|are|still|now)\s+training\b|\bbeing\s+trained\b"
+    r"|\btraining\s+in\s+the\s+background\b",
+    re.IGNORECASE,
+)
+
+
+def is_training_text(text: str) -> bool:
+    """Whether one block of main-area text says that training is under way (see TRAINING_NOW)."""
+    return bool(TRAINING_NOW.search(text.strip()))
+
+
+def busy_reasons(snapshot: dict[str, Any] | None, min_runs: int = 0) -> list[str]:
+    """Why the page has not settled on a real result yet (empty: nothing holds it); see :class:`SettleClock`.
+
+    Nothing holds it when: the app is connected; its script has finished (``data-test-script-state`` is
+    ``notRunning``, Streamlit's running indicator ``stStatusWidget`` is gone, no element of the previous run is
+    left stale); at least ``min_runs`` script runs have started in this document (a click's own rerun); the page's
+    title is shown in the main area; and the main area has no spinner, no ``st.status`` still running, no skeleton
+    placeholder and no visible text that says training is under way (:func:`is_training_text`). ``None`` is a
+    page that did not answer (loading, or navigating).
+    """
+    if snapshot is None:
+        return ["the page did not answer"]
+    if not snapshot.get("app") or snapshot.get("connection") != "CONNECTED":
+        return [f"not connected ({snapshot.get('connection')})"]
+    reasons = []
+    if snapshot.get("script") != "notRunning":
+        reasons.append(f"script {snapshot.get('script')}")
+    if snapshot.get("status_widget"):
+        reasons.append("running indicator")
+    if snapshot.get("stale"):
+        reasons.append("stale elements")
+    if (snapshot.get("runs") or 0) < min_runs:
+        reasons.append("its rerun has not started")
+    if not snapshot.get("heading"):
+        reasons.append("title not shown")
+    for field_name, what in (("spinners", "spinner"), ("running_status", "status running"), ("skeletons", "skeleton")):
+        if snapshot.get(field_name):
+            reasons.append(what)
+    reasons += [f"training text: {t[:80]}" for t in snapshot.get("training", ()) if is_training_text(t)]
+    return reasons
+
+
+def marks(snapshot: dict[str, Any] | None) -> tuple[Any, ...]:
+    """What must stand still while a settled stretch lasts: script runs started and the visible progress bars."""
+    return (None, ()) if snapshot is None else (snapshot.get("runs"), tuple(snapshot.get("bars", ())))
+
+
+@dataclass
+class SettleClock:
+    """When a page first settled: the start of a stretch of ``settle_s`` with nothing holding it and nothing moving.
+
+    A stretch ends at any look with a busy reason, and restarts when its marks change: a script run started (a
+    fragment rerun by a timer, a training job's live panel) or a progress bar moved. A progress bar that stands
+    still with no run at all is a gauge (the System page's memory), not progress. The time reported is the start
+    of the stretch, so a longer ``settle_s`` costs waiting, not seconds in the table.
+    """
+
+    settle_s: float = COLD_SETTLE_S
+    since: float | None = None
+    marks: Any = None
+    last_reasons: list[str] = field(default_factory=lambda: ["not looked at yet"])
+
+    def observe(self, now: float, reasons: list[str], seen: Any = None) -> float | None:
+        """Feed one look (its time, busy reasons and marks); the start of the stretch once it lasted, else None."""
+        if reasons:
+            self.since, self.last_reasons = None, reasons
+            return None
+        if self.since is not None and seen != self.marks:
+            self.since, self.last_reasons = None, ["reruns or a moving progress bar"]
+        if self.since is None:
+            self.since, self.marks = now, seen
+        return self.since if now - self.since >= self.settle_s else None
+
+
+@dataclass
+class Timing:
+    """One measured wait: seconds until settled, or why there is no number."""
+
+    seconds: float | None = None
+    capped: bool = False  # still busy at the cap
+    waiting_on: list[str] = field(default_factory=list)  # what still held it at the cap
+    error: str | None = None
+    skipped: str | None = None  # not measured, and why
+
+
+@dataclass(frozen=True)
+class ColdPage:
+    key: str
+    title: str  # what its heading contains
+    path: str  # below the server's URL
+
+
+def cold_pages(keys: tuple[str, ...] | None = None) -> list[ColdPage]:
+    """The gallery home, every demo of the registry (in its order) and the System page; or only ``keys``."""
+    pages = [ColdPage(HOME_KEY, HOME_TITLE, ""), *(ColdPage(d.key, d.title, d.key) for d in DEMOS),
+             ColdPage(SYSTEM_KEY, "System", "system")]  # fmt: skip
+    return [p for p in pages if not keys or p.key in keys]
+
+
+def cold_env(cache_dir: Path, data_dir: Path | None = None) -> dict[str, str]:
+    """A visitor's fresh server: offline, an empty cache (and Hugging Face home), no model folder, no thread caps."""
+    drop = ("GALLERY_DATA_DIR", "GALLERY_MODEL_DIR", *THREAD_VARIABLES)
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update({"GALLERY_OFFLINE": "1", "GALLERY_CACHE_DIR": str(cache_dir), "HF_HOME": str(cache_dir / "hf"),
+                "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    if data_dir is not None:
+        env["GALLERY_DATA_DIR"] = str(data_dir)
+    return env
+
+
+@contextmanager
+def neighbours(count: int) -> Iterator[list[subprocess.Popen]]:
+    """``count`` CPU-bound processes for the duration of the block; always killed when it ends."""
+    processes: list[subprocess.Popen] = []
+    try:
+        for _ in range(count):
+            processes.append(
+                subprocess.Popen(  # noqa: S603 - our own interpreter and code
+                    [sys.executable, "-c", NEIGHBOUR_CODE, str(os.getpid())],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        yield processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+async def look(page, title: str) -> dict[str, Any] | None:
+    """One snapshot of the page (SNAPSHOT_JS), or None when it does not answer."""
+    try:
+        return await asyncio.wait_for(page.evaluate(SNAPSHOT_JS, title), COLD_PROBE_TIMEOUT_S)
+    except Exception:  # noqa: BLE001 - navigating, reloading or hung: not settled
+        return None
+
+
+async def wait_settled(page, title: str, start: float, cap_s: float, done: Any = None, min_runs: int = 0) -> Timing:
+    """Poll until the page has settled (:class:`SettleClock`); the seconds from ``start`` to that.
+
+    ``done``, a locator, must also be visible (the chatbot's new answer); ``min_runs``, see busy_reasons. Bounded:
+    the wait ends ``cap_s`` after ``start`` (plus the settling time) whatever the page does.
+    """
+    clock = SettleClock()
+    deadline = start + cap_s + clock.settle_s
+    while time.monotonic() < deadline:
+        snapshot = await look(page, title)
+        reasons = busy_reasons(snapshot, min_runs)
+        if done is not None and not reasons and not await done.is_visible():
+            reasons = ["the answer is not shown"]
+        since = clock.observe(time.monotonic(), reasons, marks(snapshot))
+        if since is not None:
+            if since - start > cap_s:
+                break
+            return Timing(seconds=since - start)
+        await asyncio.sleep(COLD_POLL_S)
+    return Timing(capped=True, waiting_on=clock.last_reasons[:5])
+
+
+async def cold_visit(page, base_url: str, target: ColdPage, cap_s: float, extra_actions: tuple[str, ...] = ()):
+    """Open ``target`` (a fresh navigation) until its first result, then time its main action the same way."""
+    row: dict[str, Any] = {"key": target.key, "title": target.title, "action_label": None}
+    start = time.monotonic()
+    try:
+        await page.goto(f"{base_url}/{target.path}", wait_until="commit", timeout=cap_s * 1000)
+        first = await wait_settled(page, target.title, start, cap_s)
+    except Exception as exc:  # noqa: BLE001 - reported in the table, the run goes on
+        first = Timing(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    action = None
+    if first.seconds is None:
+        action = Timing(skipped="the first result never came")
+    else:
+        try:
+            found = await find_action(page, target.key, extra_actions)
+            if found is not None:
+                row["action_label"], button, done = found
+                runs = marks(await look(page, target.title))[0] or 0
+                start = time.monotonic()
+                await button.click(timeout=COLD_CLICK_TIMEOUT_S * 1000)
+                action = await wait_settled(page, target.title, start, cap_s, done, min_runs=runs + 1)
+        except Exception as exc:  # noqa: BLE001 - reported in the table, the run goes on
+            action = Timing(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    row["first"] = asdict(first)
+    row["action"] = None if action is None else asdict(action)  # None: the page has no main action
+    row["exceptions"] = [t.splitlines()[0][:200] if t else "" for t in await exception_texts(page)]
+    return row
+
+
+def git_state(root: Path = ROOT) -> dict[str, Any]:
+    """The commit of the tree served and how many files differ from it there (others work in the same tree)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False)  # noqa: S603, S607
+        return done.stdout.strip()
+
+    try:
+        return {
+            "commit": git("rev-parse", "HEAD"),
+            "changed_files": len(git("status", "--porcelain").splitlines()),
+        }
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"commit": f"unknown ({exc})", "changed_files": None}
+
+
+@dataclass(frozen=True)
+class ColdSettings:
+    """What a cold run measures and how."""
+
+    keys: tuple[str, ...] | None = None  # pages (cold_pages keys); None: all
+    passes: tuple[str, ...] = COLD_PASSES
+    neighbours: int = 2  # CPU-bound processes during the busy pass
+    cap_s: float = COLD_CAP_S
+    data_dir: Path | None = None  # GALLERY_DATA_DIR for the server; None: the bundled samples
+    app_root: Path = ROOT  # the checkout served (another one measures a before/after on the same machine)
+
+
+async def cold_visits(playwright, name: str, visits: list[tuple[str, ColdPage, str]], cap_s: float) -> dict[str, Any]:
+    """Each ``(when, page, server URL)`` in turn in one browser tab at 1440x900; the rows and console errors."""
+    rows: list[dict[str, Any]] = []
+    console: list[str] = []
+    current = ["start"]
+    browser = await launch(playwright)
+    try:
+        context = await browser.new_context(viewport=COLD_VIEWPORT)
+        await context.add_init_script(RUNS_JS)
+        page = await context.new_page()
+        watch_console(page, console, lambda: current[0])
+        for when, target, url in visits:
+            current[0] = f"{target.key} {when}".strip()
+            row = await cold_visit(page, url, target, cap_s, ("Go",) if target.key == TRIVIAL_KEY else ())
+            row.update(reference=target.key in (TRIVIAL_KEY, HOME_KEY), when=when)
+            rows.append(row)
+            first, action = timing_cell(row["first"], None, cap_s), timing_cell(row["action"], None, cap_s)
+            progress(f"cold {name}: {current[0]:<15} first result {first} · {row['action_label'] or '-'} {action}")
+    finally:
+        await browser.close()
+    return {"rows": rows, "console_errors": console}
+
+
+async def cold_pass(playwright, name: str, settings: ColdSettings, workdir: Path) -> dict[str, Any]:
+    """One pass: neighbours (if any), a trivial server and a fresh gallery server, every page in turn."""
+    neighbour_count = settings.neighbours if name == "busy" else 0
+    workdir.mkdir(parents=True)
+    (workdir / "cache").mkdir()
+    (workdir / "trivial_app.py").write_text(TRIVIAL_APP, encoding="utf-8")
+    trivial_page = ColdPage(TRIVIAL_KEY, TRIVIAL_TITLE, "trivial")
+    with neighbours(neighbour_count):
+        load_start = os.getloadavg()
+        started = time.monotonic()
+        env = offline_env(workdir / "cache-trivial")
+        trivial = start_server(workdir / "trivial_app.py", workdir, env, workdir / "trivial.log")
+        server = None
+        try:
+            env = cold_env(workdir / "cache", settings.data_dir)
+            server = start_server(settings.app_root / "app.py", settings.app_root, env, workdir / "server.log")
+            server_start_s = time.monotonic() - started
+            progress(f"cold {name}: servers up in {server_start_s:.1f} s ({neighbour_count} neighbours)")
+            visits = [
+                ("start", trivial_page, trivial.url),
+                *(("", p, server.url) for p in cold_pages(settings.keys)),
+                ("end", trivial_page, trivial.url),
+            ]
+            measured = await cold_visits(playwright, name, visits, settings.cap_s)
+        finally:
+            if server is not None:
+                server.stop()
+            trivial.stop()
+        load_end = os.getloadavg()
+    return {
+        "neighbours": neighbour_count,
+        "server_start_s": server_start_s,
+        "load_average_start": load_start,
+        "load_average_end": load_end,
+        **measured,
+        "server_log_tail": _tail(workdir / "server.log", 40),
+    }
+
+
+async def run_cold(settings: ColdSettings, workdir: Path) -> dict[str, Any]:
+    """The cold mode: each pass on its own fresh server and empty cache; returns the results with their table."""
+    from playwright.async_api import async_playwright
+
+    result: dict[str, Any] = {
+        **git_state(settings.app_root),
+        "app_root": str(settings.app_root),
+        "cpus": os.cpu_count(),
+        "cap_s": settings.cap_s,
+        "settle_s": COLD_SETTLE_S,
+        "viewport": COLD_VIEWPORT,
+        "data_dir": str(settings.data_dir) if settings.data_dir else None,
+        "goals": {"first_idle_s": GOAL_FIRST_IDLE_S, "first_busy_s": GOAL_FIRST_BUSY_S, "action_s": GOAL_ACTION_S},
+        "passes": {},
+    }
+    async with async_playwright() as playwright:
+        for name in settings.passes:
+            progress(f"cold {name}: a fresh server and an empty cache, {len(cold_pages(settings.keys))} pages")
+            result["passes"][name] = await cold_pass(playwright, name, settings, workdir / name)
+    result["passed"] = cold_goals_met(result)
+    result["markdown"] = cold_markdown(result)
+    return result
+
+
+def timing_cell(timing: dict[str, Any] | None, goal: float | None, cap_s: float) -> str:
+    """``2.1 s ✅``, ``> 600 s ❌``, ``—`` (no such action), ``not reached`` or ``error``; no mark without a goal."""
+    if timing is None:
+        return "—"
+    if timing.get("skipped"):
+        return "not reached"
+    if timing.get("error"):
+        return "error" + (" ❌" if goal is not None else "")
+    if timing.get("capped") or timing.get("seconds") is None:
+        return f"> {cap_s:.0f} s" + (" ❌" if goal is not None else "")
+    text = f"{timing['seconds']:.1f} s"
+    return text if goal is None else f"{text} {'✅' if timing['seconds'] <= goal else '❌'}"
+
+
+def _goal(name: str, column: str) -> float:
+    if column == "action":
+        return GOAL_ACTION_S
+    return GOAL_FIRST_BUSY_S if name == "busy" else GOAL_FIRST_IDLE_S
+
+
+def _row_label(row: dict[str, Any]) -> str:
+    if row["key"] == TRIVIAL_KEY:
+        return f"trivial page (2nd server, reference, at the {row['when']})"
+    if row["key"] == HOME_KEY:
+        return "Gallery home (reference)"
+    return row["title"]
+
+
+def _row_id(row: dict[str, Any]) -> str:
+    return f"{row['key']} {row.get('when', '')}".strip()
+
+
+def cold_markdown(result: dict[str, Any]) -> str:
+    """The cold-mode table (page | first result and main action, idle and busy) with its goals and notes."""
+    cap_s = result["cap_s"]
+    passes = result["passes"]
+    order: dict[str, dict[str, Any]] = {}
+    for data in passes.values():
+        for row in data["rows"]:
+            order.setdefault(_row_id(row), row)
+    lines = [
+        "| page | first result idle | main action idle | first result busy | main action busy |",
+        "|---|---|---|---|---|",
+    ]
+    for row_id, row in order.items():
+        cells = [_row_label(row)]
+        for name in COLD_PASSES:
+            match = next((r for r in passes.get(name, {}).get("rows", ()) if _row_id(r) == row_id), None)
+            if match is None:
+                cells += ["not run", "not run"]
+                continue
+            for column in ("first", "action"):
+                goal = None if match.get("reference") else _goal(name, column)
+                cells.append(timing_cell(match[column], goal, cap_s))
+        lines.append("| " + " | ".join(cells) + " |")
+    goals = result["goals"]
+    lines.append("")
+    lines.append(
+        f"Goals: first result ≤ {goals['first_idle_s']:g} s idle and ≤ {goals['first_busy_s']:g} s busy, main action "
+        f"≤ {goals['action_s']:g} s; cap {cap_s:.0f} s. Measured at commit {result['commit'][:12]} "
+        f"({result['changed_files']} tracked files changed in the working tree) on {result['cpus']} CPUs."
+    )
+    actions = {_row_label(r): r["action_label"] for r in order.values() if r["action_label"]}
+    if actions:
+        lines.append("Main actions: " + "; ".join(f"{page}: {name}" for page, name in actions.items()) + ".")
+    for name, data in passes.items():
+        start, end = data["load_average_start"][0], data["load_average_end"][0]
+        lines.append(
+            f"{name.capitalize()} pass: {data['neighbours']} CPU-bound neighbours, servers up in "
+            f"{data['server_start_s']:.1f} s, load average {start:.1f} at the start and {end:.1f} at the end."
+        )
+        for row in data["rows"]:
+            for column in ("first", "action"):
+                timing = row[column] or {}
+                if timing.get("capped"):
+                    lines.append(
+                        f"- {name}, {_row_id(row)} {column}: still {'; '.join(timing['waiting_on'])} at the cap"
+                    )
+                if timing.get("error"):
+                    lines.append(f"- {name}, {_row_id(row)} {column}: {timing['error']}")
+            for text in row["exceptions"]:
+                lines.append(f"- {name}, {_row_id(row)}: exception box: {text}")
+        for text in data["console_errors"][:10]:
+            lines.append(f"- {name}: {text}")
+    return "\n".join(lines)
+
+
+def cold_goals_met(result: dict[str, Any]) -> bool:
+    """Every demo and the System page within the goals, in every pass run (the reference rows are not judged)."""
+    for name, data in result["passes"].items():
+        for row in data["rows"]:
+            if row.get("reference"):
+                continue
+            for column in ("first", "action"):
+                timing = row[column]
+                if timing is None:
+                    continue
+                seconds = timing.get("seconds")
+                if seconds is None or seconds > _goal(name, column):
+                    return False
+    return True
+
+
 # ------------------------------------------------------------------ command line
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from playwright.async_api import async_playwright
@@ -829,26 +1348,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--responsiveness", action="store_true", help="time to interactive vs a trivial page")
     parser.add_argument("--concurrency", type=int, default=0, metavar="N", help="N sessions at once (default 8)")
     parser.add_argument("--soak", type=float, default=0.0, metavar="MINUTES", help="cycle through every page")
-    parser.add_argument("--pages", nargs="*", help="only these registry keys (default: every demo)")
+    parser.add_argument("--cold", action="store_true", help="first result and main action on a fresh, empty server")
+    parser.add_argument("--neighbours", type=int, default=2, metavar="N", help="CPU-bound processes in the busy pass")
+    parser.add_argument("--passes", nargs="+", choices=COLD_PASSES, default=list(COLD_PASSES), help="cold passes")
+    parser.add_argument("--cap", type=float, default=COLD_CAP_S, metavar="SECONDS", help="cold: the most to wait")
+    parser.add_argument("--data-dir", type=Path, help="cold: GALLERY_DATA_DIR for the server (default: none)")
+    parser.add_argument("--app-root", type=Path, default=ROOT, help="cold: serve the app from this checkout")
+    parser.add_argument("--pages", nargs="*", help="only these registry keys (cold mode: also home, system)")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--markdown", type=Path, help="cold: write its table here")
     args = parser.parse_args(argv)
-    if not (args.memory or args.responsiveness or args.concurrency or args.soak):
+    only_cold = args.cold and not (args.memory or args.responsiveness or args.concurrency or args.soak)
+    if not (args.memory or args.responsiveness or args.concurrency or args.soak or args.cold):
         args.memory = args.responsiveness = True
         args.concurrency = 8
-    unknown = set(args.pages or ()) - {d.key for d in DEMOS}
+    unknown = set(args.pages or ()) - {d.key for d in DEMOS} - ({HOME_KEY, SYSTEM_KEY} if args.cold else set())
     if unknown:
         parser.error(f"unknown pages {sorted(unknown)}; valid: {', '.join(d.key for d in DEMOS)}")
+    if args.neighbours < 0 or args.cap <= 0:
+        parser.error("--neighbours must be 0 or more and --cap above 0")
     if not CHROMIUM.exists():
         parser.error(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="gallery-load-") as tmp:
-        results = asyncio.run(run(args, Path(tmp)))
-    print(f"overall server peak {results['peak_mb']:,.0f} MiB over {results['samples']} samples; "
-          f"load average {results['load_average_start'][0]:.1f} at the start, {results['load_average_end'][0]:.1f} "
-          f"at the end on {results['cpus']} CPUs")  # fmt: skip
+        if not only_cold:
+            results = asyncio.run(run(args, Path(tmp)))
+            print(f"overall server peak {results['peak_mb']:,.0f} MiB over {results['samples']} samples; "
+                  f"load average {results['load_average_start'][0]:.1f} at the start, "
+                  f"{results['load_average_end'][0]:.1f} at the end on {results['cpus']} CPUs")  # fmt: skip
+        if args.cold:
+            settings = ColdSettings(tuple(args.pages) if args.pages else None, tuple(args.passes), args.neighbours,
+                                    args.cap, args.data_dir, args.app_root.resolve())  # fmt: skip
+            results["cold"] = asyncio.run(run_cold(settings, Path(tmp) / "cold"))
+            print("\n## Cold start\n" + results["cold"]["markdown"] + "\n", flush=True)
+            if args.markdown:
+                args.markdown.write_text(results["cold"]["markdown"] + "\n", encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    passed = [results[p]["passed"] for p in ("memory", "responsiveness", "concurrency", "soak") if p in results]
-    return 0 if all(passed) else 1
+    parts = ("memory", "responsiveness", "concurrency", "soak", "cold")
+    return 0 if all(results[p]["passed"] for p in parts if p in results) else 1
 
 
 if __name__ == "__main__":
