@@ -5,7 +5,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import ui
+from app_pages import lifecycle, ui
 from engines import churn
 from engines.churn.data import MAX_ROWS, MIN_ROWS
 from engines.core.errors import InputError, SourceError
@@ -34,13 +34,6 @@ def load_data(settings_key: tuple):
     return churn.load_dataset()
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the trained model…")
-def load_model(model: str, data_sha256: str):
-    """A trained model shared by every session; ``data_sha256`` only keys the cache."""
-    resolved, data = load_data(ui.settings_key())
-    return churn.load_or_train(churn.ChurnConfig(model=model), resolved, data)
-
-
 try:
     resolved, data = load_data(ui.settings_key())
 except (SourceError, InputError) as exc:
@@ -59,11 +52,13 @@ with st.sidebar:
         bind="query-params",
     )
 config = churn.ChurnConfig(model=choice)
-if not churn.is_cached(config, resolved):
-    with ui.progress_status(f"Training {churn.MODELS[choice]['title']} on {len(data.y):,} customers") as report:
-        churn.load_or_train(config, resolved, data, progress=report)
-model = load_model(choice.value, resolved.sha256)
-ui.source_notice(resolved, churn.MODELS[choice]["title"])
+served = lifecycle.serve(
+    churn.request(config, (resolved, data)),
+    fallback=None if resolved.is_sample else churn.sample_request(choice),
+    what="the churn model",
+)
+model = served.model
+ui.source_notice(resolved, churn.MODELS[choice]["title"], lifecycle.source_note(served))
 
 business = st.session_state.get(BUSINESS, churn.Business())
 curve, best = model.profit(business)

@@ -12,7 +12,9 @@ from engines.churn.data import (
     read_telco,
 )
 from engines.churn.model import (
+    CACHE,
     DEFAULT_MODEL,
+    ENGINE,
     IMBALANCE_TITLES,
     MODELS,
     Business,
@@ -31,12 +33,17 @@ from engines.churn.model import (
     load_or_train,
     make_pipeline,
     profit_curve,
+    request,
+    sample_request,
+    shipped_requests,
     train,
 )
 from engines.churn.presets import PRESETS
 
 __all__ = [
+    "CACHE",
     "DEFAULT_MODEL",
+    "ENGINE",
     "IMBALANCE_TITLES",
     "MODELS",
     "PRESETS",
@@ -65,5 +72,8 @@ __all__ = [
     "prepare_user_table",
     "profit_curve",
     "read_telco",
+    "request",
+    "sample_request",
+    "shipped_requests",
     "train",
 ]

@@ -37,11 +37,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from engines.churn.data import TELCO, ChurnData, add_features, engineered_kinds
-from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
+from engines.churn.data import TELCO, ChurnData, add_features, engineered_kinds, read_telco
+from engines.core.artifacts import ArtifactStore, EngineCache, library_versions, trainer_for
 from engines.core.card import ModelCard
-from engines.core.data_sources import ResolvedDataset
+from engines.core.data_sources import ResolvedDataset, bundled_sample
 from engines.core.errors import InputError
+from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress, null_progress, scaled
 
 ENGINE = "churn"
@@ -746,6 +747,30 @@ def load_or_train(
 ) -> ChurnModel:
     """The cached model for this config and data, training it on a miss."""
     return CACHE.load_or_train_on(config, resolved, train, data, store=store, progress=progress)
+
+
+def request(config: ChurnConfig, data: tuple[ResolvedDataset, ChurnData]) -> ModelRequest[ChurnModel]:
+    """The model a page wants for ``config`` on ``data`` (what ``load_dataset`` returned); no work done."""
+    resolved, churn_data = data
+    return ModelRequest(
+        CACHE,
+        config,
+        resolved.sha256,
+        trainer_for(train, config, churn_data, resolved),
+        title=f"Training {MODELS[config.model]['title']} on {len(churn_data.y):,} customers",
+        label=f"churn / {config.model.value}",
+    )
+
+
+def sample_request(model: ModelName | str = DEFAULT_MODEL) -> ModelRequest[ChurnModel]:
+    """The model shipped for ``model``: trained on the bundled Telco-like sample with the default settings."""
+    resolved = bundled_sample(TELCO)
+    return request(ChurnConfig(model=model), (resolved, read_telco(resolved.paths["sample"])))
+
+
+def shipped_requests() -> list[ModelRequest[ChurnModel]]:
+    """The models the repository ships: every classifier on the bundled sample, the default first."""
+    return [sample_request(name) for name in sorted(ModelName, key=lambda n: n is not DEFAULT_MODEL)]
 
 
 @_one_openmp_thread

@@ -13,6 +13,7 @@ from engines import churn
 from engines.churn.data import TELCO, read_telco
 from engines.core.artifacts import ArtifactStore
 from engines.core.errors import InputError
+from engines.core.lifecycle import SHIPPED
 from engines.core.tabular import infer_types
 from engines.core.uploads import read_table
 from tests.conftest import require_dataset
@@ -63,6 +64,27 @@ def test_model_beats_chance_and_ranks_the_presets(model):
     leave = model.predict_one(churn.PRESETS["Likely to leave"])
     loyal = model.predict_one(churn.PRESETS["Loyal"])
     assert leave > 0.6 > 0.1 > loyal, (leave, loyal)
+
+
+def test_shipped_models_load_verified_and_rank_the_presets():
+    requests = churn.shipped_requests()
+    assert requests[0].config.model is churn.DEFAULT_MODEL
+    assert {r.config.model for r in requests} == set(churn.ModelName)
+    for request in requests:
+        found = request.find()  # the test cache is empty: only the repository's shipped store can answer
+        assert found is not None, f"{request.label} is not shipped: run python -m engines.build_models --only churn"
+        model, source = found
+        assert source == SHIPPED and model.config == request.config
+        assert model.card_.provenance == "bundled sample"
+        leave = model.predict_one(churn.PRESETS["Likely to leave"])
+        loyal = model.predict_one(churn.PRESETS["Loyal"])
+        assert leave > 0.5 > loyal, (request.label, leave, loyal)
+
+
+def test_the_offline_page_asks_for_the_shipped_models():
+    for name in churn.ModelName:
+        wanted = churn.request(churn.ChurnConfig(model=name), churn.load_dataset())
+        assert wanted.shipped_key == churn.sample_request(name).shipped_key
 
 
 def test_engineered_features_are_added(sample):
