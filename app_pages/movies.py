@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import ui
+from app_pages import lifecycle, ui
 from engines import movies
 from engines.core.errors import InputError, SourceError
 from engines.core.uploads import MAX_UPLOAD_BYTES
@@ -53,13 +53,6 @@ def load_data(settings_key: tuple):
     return movies.load_dataset()
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the trained recommenders…")
-def load_model(config: tuple, data_sha256: str):
-    """The trained models, shared by every session; ``data_sha256`` only keys the cache."""
-    resolved, data = load_data(ui.settings_key())
-    return movies.load_or_train(movies.MovieConfig(*config), resolved, data)
-
-
 @st.cache_resource(max_entries=1, show_spinner=False)
 def upload_models() -> OrderedDict:
     """Models trained on uploaded ratings, by (file sha, data sha); the oldest is dropped past UPLOAD_MODELS."""
@@ -88,9 +81,9 @@ def example_csv(data_sha256: str, _data: movies.MovieData) -> bytes:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def taste_map(config: tuple, data_sha256: str, min_ratings: int) -> pd.DataFrame:
-    """The 2-D taste projection of the shared model, with readable genres."""
-    table = load_model(config, data_sha256).taste_map(min_ratings=min_ratings)
+def taste_map(model_key: str, min_ratings: int, _model: movies.MovieModel) -> pd.DataFrame:
+    """The 2-D taste projection of the served model (``model_key`` names it), with readable genres."""
+    table = _model.taste_map(min_ratings=min_ratings)
     table["genres"] = table["genres"].map(genres_text)
     return table
 
@@ -112,21 +105,17 @@ except (SourceError, InputError) as exc:
     st.stop()
 
 config = movies.MovieConfig()
-config_key = (config.seed, config.svdpp, config.test_share, config.blend_share)
-try:
-    if not movies.is_cached(config, resolved):
-        with ui.progress_status(
-            f"Training eight recommenders on {len(data.ratings):,} ratings of {data.n_items:,} movies"
-        ) as report:
-            movies.load_or_train(config, resolved, data, progress=report)
-    model = load_model(config_key, resolved.sha256)
-except InputError as exc:
-    st.error(f"The recommenders could not be trained on this data: {exc}")
-    st.stop()
+served = lifecycle.serve(
+    movies.request(config, (resolved, data)),
+    fallback=None if resolved.is_sample else movies.sample_request(config),
+    what="the recommenders",
+)
+model = served.model
 ui.source_notice(
     resolved,
     f"{model.algorithms['hybrid'].title} of {len(model.algorithms) - 1} algorithms, trained in "
     f"{model.train_seconds:.0f} s (compare them in the ⚖️ tab)",
+    lifecycle.source_note(served),
 )
 if not resolved.is_sample and resolved.spec.citation:
     st.caption(f"**Cite:** {resolved.spec.citation}")
@@ -349,7 +338,7 @@ def render_map() -> None:
         key="movies_map_min",
         help="Capped at the median: at least half the catalogue is always shown.",
     )
-    table = taste_map(config_key, resolved.sha256, floor)
+    table = taste_map(served.request.key, floor, model)
     fig = px.scatter(
         table,
         x="x",

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, resolve_dataset
+from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, bundled_sample, resolve_dataset
 from engines.core.errors import InputError, SourceError
 from engines.core.progress import Progress, null_progress
 from engines.core.uploads import MAX_UPLOAD_BYTES, decode_text
@@ -89,11 +89,20 @@ def load_dataset(progress: Progress = null_progress) -> tuple[ResolvedDataset, M
     """Resolve MovieLens 100k (local dir, cache, download, bundled sample) and read it."""
     resolved = resolve_dataset(MOVIELENS, progress)
     if resolved.is_sample:
-        folder = resolved.paths["sample"]
-        data = read_movielens(folder / "u.data", folder / "u.item", name="Made-up sample catalogue")
-    else:
-        data = read_movielens(resolved.paths["u.data"], resolved.paths["u.item"], name="MovieLens 100k")
-    return resolved, data
+        return resolved, read_sample(resolved)
+    return resolved, read_movielens(resolved.paths["u.data"], resolved.paths["u.item"], name="MovieLens 100k")
+
+
+def sample_dataset() -> tuple[ResolvedDataset, MovieData]:
+    """The bundled made-up catalogue alone (what the shipped recommenders were trained on)."""
+    resolved = bundled_sample(MOVIELENS)
+    return resolved, read_sample(resolved)
+
+
+def read_sample(resolved: ResolvedDataset) -> MovieData:
+    """Read the bundled sample folder (u.data and u.item in the MovieLens layout)."""
+    folder = resolved.paths["sample"]
+    return read_movielens(folder / "u.data", folder / "u.item", name="Made-up sample catalogue")
 
 
 def _year(title: str, date: str) -> float:

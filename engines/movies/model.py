@@ -14,6 +14,7 @@ from engines.core.artifacts import ArtifactStore, EngineCache
 from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
 from engines.core.errors import InputError
+from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress, null_progress, scaled
 from engines.movies.algorithms import (
     EASE,
@@ -26,8 +27,9 @@ from engines.movies.algorithms import (
     SVDpp,
     UserCosine,
 )
-from engines.movies.data import GENRES, MovieData, clean_new_ratings
+from engines.movies.data import GENRES, MovieData, clean_new_ratings, sample_dataset
 
+ENGINE = "movies"
 ENGINE_VERSION = 1
 TOP_K = 10
 LIKED = 4.0  # stars at or above which a rating counts as "liked" in explanations
@@ -578,7 +580,7 @@ def train(
     )
 
 
-CACHE = EngineCache("movies", ENGINE_VERSION, MovieModel, ("scikit-surprise", "scikit-learn", "numpy", "scipy"))
+CACHE = EngineCache(ENGINE, ENGINE_VERSION, MovieModel, ("scikit-surprise", "scikit-learn", "numpy", "scipy"))
 
 
 def model_key(config: MovieConfig, data_sha256: str) -> str:
@@ -607,3 +609,26 @@ def load_or_train(
         store=store,
         progress=progress,
     )
+
+
+def request(config: MovieConfig, data: tuple[ResolvedDataset, MovieData]) -> ModelRequest[MovieModel]:
+    """The recommenders a page wants for ``config`` on ``data`` (what ``load_dataset`` returned); no work done."""
+    resolved, movie_data = data
+    return ModelRequest(
+        CACHE,
+        config,
+        resolved.sha256,
+        lambda progress: train(movie_data, config, resolved.provenance, resolved.spec.citation, progress),
+        title=f"Training eight recommenders on {len(movie_data.ratings):,} ratings of {movie_data.n_items:,} movies",
+        label=f"movies / {'hybrid' if config.svdpp else 'hybrid without SVD++'}",
+    )
+
+
+def sample_request(config: MovieConfig = MovieConfig()) -> ModelRequest[MovieModel]:
+    """The recommenders shipped for ``config``: trained on the bundled made-up catalogue."""
+    return request(config, sample_dataset())
+
+
+def shipped_requests() -> list[ModelRequest[MovieModel]]:
+    """The models the repository ships: every recommender, the hybrid and its held-out comparison, on the sample."""
+    return [sample_request()]

@@ -12,6 +12,7 @@ import pytest
 from engines import movies
 from engines.core.artifacts import ArtifactStore
 from engines.core.errors import InputError, SourceError
+from engines.core.lifecycle import SHIPPED
 from engines.movies.algorithms import EASE, SVD, ItemKNNBaseline, RatingMatrix
 from engines.movies.data import MOVIELENS, read_catalogue, read_movielens
 from engines.movies.model import Algorithm, evaluate
@@ -348,6 +349,24 @@ def test_sequels_sit_close_in_taste_space(model):
     rng = np.random.default_rng(0)
     random_pairs = rng.integers(0, len(q), (2000, 2))
     assert sequel > np.percentile([q[a] @ q[b] for a, b in random_pairs], 90)
+
+
+def test_the_shipped_recommenders_load_verified_and_match_a_fresh_training(model):
+    (request,) = movies.shipped_requests()
+    found = request.find()  # the test cache is empty: only the repository's shipped store can answer
+    assert found is not None, "not shipped: run python -m engines.build_models --only movies"
+    shipped, source = found
+    assert source == SHIPPED and shipped.config == movies.MovieConfig()
+    assert set(shipped.algorithms) == set(model.algorithms)  # every recommender, so no tab trains on arrival
+    assert list(shipped.comparison.index) == list(model.comparison.index)
+    for taste in movies.PRESETS.values():
+        ratings = shipped.preset(*taste)
+        assert [r.item for r in shipped.recommend(ratings)[0]] == [r.item for r in model.recommend(ratings)[0]]
+
+
+def test_the_offline_page_asks_for_the_shipped_recommenders():
+    wanted = movies.request(movies.MovieConfig(), movies.load_dataset())
+    assert wanted.shipped_key == movies.sample_request().shipped_key
 
 
 def test_models_are_cached_and_reloaded(tmp_path, data):
