@@ -7,9 +7,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app_pages import ui
+from app_pages import lifecycle, ui
 from engines import anomaly as an
 from engines.core.errors import InputError
+from engines.core.lifecycle import DISK, SHIPPED, TRAINED
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.registry import get_demo
 
@@ -18,6 +19,11 @@ GENERATED = "Generated: "  # prefix of generated series in the series list
 LIVE_WINDOW = 600  # points shown on the live chart
 TICK_SECONDS = 1.0  # the live stream's timer
 SEVERITIES = list(an.Severity)
+ORIGINS = {
+    SHIPPED: "precomputed when the gallery was built (`python -m engines.build_models`, checksums verified)",
+    DISK: "computed on this server earlier (disk cache, checksums verified)",
+    TRAINED: "computed a moment ago on this server, kept for later visitors",
+}
 
 ui.page_header(
     DEMO,
@@ -47,19 +53,6 @@ def generated(preset: str) -> an.LabelledSeries:
 def run_detect(series_key: str, detector: str, threshold: float, cooldown: int, settings_key: tuple, _series):
     """Detections of one detector on one series (cached per series, detector and threshold)."""
     return an.detect(_series, an.DetectConfig(detector=detector, threshold=threshold, cooldown=cooldown))
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def run_compare(settings_key: tuple, cooldown: int, _corpus, _progress) -> pd.DataFrame:
-    """The NAB leaderboard of every detector (cached: the batch detectors take a while on NAB)."""
-    return an.compare_detectors(_corpus, cooldown=cooldown, progress=_progress)
-
-
-@st.cache_data(max_entries=4, show_spinner="Scoring transactions…")
-def run_multivariate(n: int, fraud_share: float, contamination: float, seed: int):
-    """Generated transactions and the unsupervised detectors' scores."""
-    frame = an.generate_transactions(n=n, fraud_share=fraud_share, seed=seed)
-    return frame, an.detect_multivariate(frame, contamination=contamination, seed=seed)
 
 
 corpus = load_corpus(ui.settings_key())
@@ -367,7 +360,15 @@ def render_multivariate() -> None:
     share = cols[1].slider("Injected fraud share", 0.005, 0.1, 0.02, step=0.005, key="anomaly_mv_share")
     contamination = cols[2].slider("Flag the top share", 0.005, 0.1, 0.02, step=0.005, key="anomaly_mv_flag")
     st.button("Score transactions", type="primary", key="anomaly_mv_run")
-    frame, result = run_multivariate(n, share, contamination, 0)
+    try:
+        config = an.TransactionsConfig(n=n, fraud_share=share, contamination=contamination)
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    # The default ships with the gallery; other settings are scored in the background queue (a progress panel).
+    served = lifecycle.serve(an.transactions_request(config), what="the transaction scores")
+    frame, result = served.model.frame, served.model.result
+    st.caption(f"Scores {ORIGINS.get(served.source, served.source)}.")
     st.dataframe(
         result.metrics,
         hide_index=True,
@@ -413,13 +414,29 @@ def render_compare() -> None:
         "window -1, a false positive -0.11; normalised so that never firing scores 0 and perfect scores 100). As in "
         "NAB, each detector gets the single threshold that maximises its score over all series."
     )
-    if st.button("Compare all detectors", type="primary", key="anomaly_compare"):
-        st.session_state["anomaly_compare_on"] = True
-    if not st.session_state.get("anomaly_compare_on"):
-        st.info("Press **Compare all detectors** (about 20 seconds on NAB: STL and the batch models take longest).")
+    try:
+        request = an.request(an.CompareConfig(cooldown=int(cooldown)), corpus)
+    except InputError as exc:
+        st.error(str(exc))
         return
-    with ui.progress_status("Scoring every detector") as report:
-        table = run_compare(ui.settings_key(), int(cooldown), corpus, report)
+    # Shipped for the generated series with the default cooldown (or computed earlier): shown at once. Otherwise
+    # the button queues the comparison in the background and the tab shows its progress.
+    if lifecycle.cached_model(request) is None:
+        if st.button("Compare all detectors", type="primary", key="anomaly_compare"):
+            st.session_state["anomaly_compare_on"] = True
+        if not st.session_state.get("anomaly_compare_on"):
+            st.info(
+                "Press **Compare all detectors**: it runs in the background (about 20 seconds on NAB: STL and the "
+                "batch models take longest) and is kept for every later visitor."
+            )
+            return
+    served = lifecycle.serve(request, what="the comparison of every detector")
+    comparison = served.model
+    table = comparison.table
+    st.caption(
+        f"Comparison {ORIGINS.get(served.source, served.source)}: {comparison.corpus}, cooldown "
+        f"{comparison.config.cooldown} points, {comparison.seconds:.1f} s to score."
+    )
     chart = px.bar(
         table.sort_values("nab_score"),
         x="nab_score",

@@ -6,8 +6,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app_pages import ui
+from app_pages import lifecycle, ui
 from engines import forecast as fc
+from engines.core import jobs
 from engines.core.errors import InputError, SourceError
 from engines.core.timeseries import guess_columns, read_series_table
 from engines.core.uploads import MAX_UPLOAD_BYTES
@@ -52,10 +53,42 @@ def load_data(dataset: str, ticker: str, settings_key: tuple):
     return fc.load_series(dataset, ticker=ticker)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the trained forecast…")
-def load_model(data_sha256: str, cutoffs: int, coverage: float, metric: str, _data: fc.SeriesData):
-    """A trained forecast shared by every session (loads from the artifact cache); keyed by the data checksum."""
-    return fc.load_or_train(fc.ForecastConfig(cutoffs=cutoffs, coverage=coverage, metric=metric), _data)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def quick_model(data_sha256: str, cutoffs: int, coverage: float, metric: str, _data: fc.SeriesData):
+    """The quick forecast (seasonal naive against ETS, well under a second) shown while the comparison trains."""
+    return fc.quick_train(_data, fc.ForecastConfig(cutoffs=cutoffs, coverage=coverage, metric=metric))
+
+
+def comparison_job(request, *, private: bool) -> jobs.Job:
+    """The background job of the full comparison; a failed one is kept (shown), not retried on every rerun."""
+    job = jobs.queue().get(request.job_key)
+    if job is not None and job.state == jobs.FAILED:
+        return job
+    job = lifecycle.start_training(request)
+    # A visitor's own upload is cancelled once nobody watches it (start_training has no such flag yet).
+    job.private = job.private or private
+    return job
+
+
+def full_model(request):
+    """The full comparison's model and where it came from, once it exists; else None."""
+    found = lifecycle.cached_model(request)
+    job = jobs.queue().get(request.job_key)
+    trained = job is not None and job.state == jobs.DONE
+    if found is not None:
+        return found[0], lifecycle.TRAINED if trained else found[1]
+    if trained and job.result is not None:  # trained, but the disk refused it
+        return job.result, lifecycle.TRAINED
+    return None
+
+
+@st.fragment(run_every=2.0)
+def comparison_status(job: jobs.Job) -> None:
+    """The background comparison's progress, on every tab; the page reruns with the full model when it ends."""
+    job.touch()
+    if job.done.is_set():
+        st.rerun(scope="app")
+    st.progress(job.fraction, text=job.status_line())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -82,7 +115,7 @@ def number(value: float) -> str:
 
 # ------------------------------------------------------------------ which series
 st.session_state.setdefault(DATASET, fc.Dataset.PEYTON.value)
-st.caption("One click picks a series (the models fit once, then come from the cache):")
+st.caption("One click picks a series (each preset's forecast ships with the gallery, its models already compared):")
 choices = [*PRESETS.items(), (fc.Dataset.CUSTOM, "📂 Your CSV")]
 for start in range(0, len(choices), BUTTONS_PER_ROW):
     row = st.columns(BUTTONS_PER_ROW)
@@ -112,7 +145,8 @@ with st.sidebar:
         key="forecast_cutoffs",
         bind="query-params",
         help="How many past dates each model forecasts from (every half horizon back from the end). More origins: "
-        "a steadier score, a slower fit. `python -m benchmarks forecast` runs Prophet's full protocol.",
+        "a steadier score, a slower fit. `python -m benchmarks forecast` runs Prophet's full protocol. Settings other "
+        "than the defaults compare the models in the background; a quick forecast answers meanwhile.",
     )
     coverage = st.select_slider(
         "Prediction interval",
@@ -143,24 +177,43 @@ except (SourceError, InputError) as exc:
     st.stop()
 
 config = fc.ForecastConfig(cutoffs=cutoffs, coverage=coverage, metric=metric)
+request = fc.request(config, data)
+job = None
+found = full_model(request)
+if found is None and lifecycle.wait_for_training():  # page tests: the script waits for the queued comparison
+    job = comparison_job(request, private=current is fc.Dataset.CUSTOM)
+    job.done.wait(lifecycle.WAIT_LIMIT_S)
+    found = full_model(request)
 try:
-    if not fc.is_cached(config, data):
-        with ui.progress_status(
-            f"Backtesting and fitting six models on {len(data.y):,} points of {data.title}"
-        ) as report:
-            fc.load_or_train(config, data, progress=report)
-    model = load_model(data.sha256, cutoffs, coverage, metric, data)
+    model, source = found if found is not None else (quick_model(data.sha256, cutoffs, coverage, metric, data), "")
 except InputError as exc:
     st.error(f"This series cannot be forecast: {exc}")
     st.stop()
+quick = found is None
+if quick and job is None:
+    # No shipped or cached comparison for this series and these settings: it runs in the background queue, started
+    # after the quick fit (on two CPUs the script should not race it), and the page never waits for it.
+    job = comparison_job(request, private=current is fc.Dataset.CUSTOM)
+comparing = quick and job is not None and job.state not in jobs.FINISHED
 
 selected_title = model.selected_title
-if data.resolved is not None:
-    ui.source_notice(data.resolved, f"{selected_title}, chosen by backtest")
-else:
-    ui.source_caption(
-        data.title, data.homepage, data.provenance, data.licence or "your file", f"{selected_title}, chosen by backtest"
+model_title = f"{selected_title}, chosen by backtest"
+if quick:
+    note = (
+        "Quick forecast while the comparison of six models runs in the background; the page switches when it is ready."
+        if comparing
+        else "Quick forecast: the comparison of six models could not run (see below)."
     )
+else:
+    note = lifecycle.source_note(lifecycle.Served(model, source, request))
+if data.resolved is not None:
+    ui.source_notice(data.resolved, model_title, note)
+else:
+    ui.source_caption(data.title, data.homepage, data.provenance, data.licence or "your file", model_title, note)
+if comparing:
+    comparison_status(job)
+elif quick and job is not None and job.state == jobs.FAILED:
+    st.warning(f"The comparison of the six models failed: {job.error} The quick forecast is shown.", icon="⚠️")
 if data.is_sample:
     st.caption("The sample is a made-up series written by `data/make_forecast_sample.py`, not real traffic or sales.")
 
@@ -263,7 +316,7 @@ def render_forecast() -> None:
         names,
         index=names.index(model.selected_),
         format_func=lambda m: model.title(m) + (" (selected by backtest)" if m == model.selected_ else ""),
-        key=f"forecast_model_{data.sha256[:8]}",
+        key=f"forecast_model_{data.sha256[:8]}_{'quick' if quick else 'full'}",
     )
     future = model.forecast(choice, steps=horizon)
     history = data.y
@@ -348,6 +401,12 @@ def render_decomposition() -> None:
 
 # ------------------------------------------------------------------ leaderboard
 def render_leaderboard() -> None:
+    if quick:
+        st.info(
+            "The leaderboard of the six models appears here when their comparison has run (progress above). "
+            "Meanwhile, the quick forecast's two models on one backtest origin:",
+            icon="⏳",
+        )
     st.markdown(
         f"Every model forecast **{model.horizon} steps** from **{model.backtest_['cutoff'].nunique()} past origins** "
         f"using only the data before each one (Prophet's `cross_validation` protocol), and was scored on what "

@@ -8,7 +8,7 @@ are the labels.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pandas as pd
 from engines.anomaly.detectors import OnlineConfig, season_points
 from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, resolve_dataset
 from engines.core.errors import InputError, SourceError
+from engines.core.hashing import sha256_bytes
 from engines.core.progress import Progress, null_progress
 
 NAB_COMMIT = "ea702d75cc2258d9d7dd35ca8e5e2539d71f3140"  # the commit ../shared/data was copied from (SOURCE.md)
@@ -46,6 +47,7 @@ NAB = DatasetSpec(
     licence="NAB: MIT-style licence (Numenta); NYC taxi data from NYC TLC",
     homepage="https://github.com/numenta/NAB",
 )
+GENERATOR_VERSION = 1  # bump when generate_series changes, so results computed on the old series are not reused
 MAX_POINTS = 50_000  # longer series are downsampled by block means before detection (a notice says so)
 MIN_POINTS = 3
 # An upload shorter than this is refused: the online detector spends its first `warmup` points learning what
@@ -198,15 +200,26 @@ class Corpus:
         return not self.source.is_sample
 
 
+def generated_sha256() -> str:
+    """A checksum of the generated stand-in corpus: its generator's settings and version (the series follow)."""
+    settings = {name: asdict(config) for name, config in PRESETS.items()}
+    payload = json.dumps({"generator": GENERATOR_VERSION, "presets": settings}, sort_keys=True, default=str)
+    return sha256_bytes(payload.encode())
+
+
+def stand_in_corpus(notes: tuple[str, ...] = ()) -> Corpus:
+    """The generated series that stand in for NAB offline (the data the shipped comparison was computed on)."""
+    resolved = ResolvedDataset(NAB, "bundled sample", {}, generated_sha256(), tuple(notes))
+    return Corpus(generated_corpus(), resolved)
+
+
 def load_corpus(progress: Progress = null_progress) -> Corpus:
     """NAB realKnownCause when it can be found or downloaded, else the generated stand-in corpus."""
     try:
         resolved = resolve_dataset(NAB, progress)
     except SourceError as exc:
-        notes = (str(exc), "Generated series with injected anomalies stand in for NAB.")
-        resolved = ResolvedDataset(NAB, "bundled sample", {}, "generated", notes)
         progress(1.0, "Using generated series")
-        return Corpus(generated_corpus(), resolved)
+        return stand_in_corpus((str(exc), "Generated series with injected anomalies stand in for NAB."))
     windows = json.loads(Path(resolved.paths[WINDOWS_FILE]).read_text())
     series = {
         s: read_nab_series(Path(resolved.paths[f"data/{s}.csv"]), windows.get(f"realKnownCause/{s}.csv", []), s)

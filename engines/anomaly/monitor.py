@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engines.anomaly.alerts import Alert, AlertManager, AlertRule
-from engines.anomaly.data import Corpus, LabelledSeries
+from engines.anomaly.data import Corpus, LabelledSeries, stand_in_corpus
 from engines.anomaly.detectors import (
     DEFAULT_COOLDOWN,
     DEFAULT_DETECTOR,
@@ -22,6 +22,13 @@ from engines.anomaly.detectors import (
     online_detector,
     score_series,
 )
+from engines.anomaly.multivariate import (
+    RESULT_VERSION,
+    TRANSACTIONS_SHA256,
+    ScoredTransactions,
+    TransactionsConfig,
+    score_transactions,
+)
 from engines.anomaly.scoring import (
     detections_from_scores,
     normalised,
@@ -30,11 +37,14 @@ from engines.anomaly.scoring import (
     score_file,
     window_precision_recall,
 )
-from engines.core.artifacts import library_versions
+from engines.core.artifacts import EngineCache, library_versions
 from engines.core.card import ModelCard
 from engines.core.errors import InputError
+from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress, null_progress, scaled
 
+ENGINE = "anomaly"
+ENGINE_VERSION = 1  # bump when Comparison or the detectors change, so stored comparisons are recomputed
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "statsmodels")
 
 
@@ -172,6 +182,90 @@ def compare_detectors(
         step(1.0, f"Scored {DETECTORS[name]['title']}")
     progress(1.0, "Compared")
     return pd.DataFrame(rows).sort_values("nab_score", ascending=False, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """How the detectors are compared on a corpus (NAB's protocol).
+
+    Attributes:
+        cooldown: Points of silence after a detection, for every detector.
+        detectors: The detectors compared.
+    """
+
+    cooldown: int = DEFAULT_COOLDOWN  # the page's default
+    detectors: tuple[DetectorName, ...] = tuple(DetectorName)  # all nine
+
+    def __post_init__(self) -> None:
+        if self.cooldown < 0:
+            raise InputError("cooldown must be 0 or more points.")
+        try:
+            object.__setattr__(self, "detectors", tuple(DetectorName(d) for d in self.detectors))
+        except ValueError as exc:
+            raise InputError(f"Unknown detector in {self.detectors!r}; choose from {', '.join(DetectorName)}.") from exc
+
+
+@dataclass
+class Comparison:
+    """The NAB leaderboard of the detectors on one corpus (see :func:`compare_detectors`).
+
+    Attributes:
+        config: How they were compared.
+        table: One row per detector, best first.
+        corpus: Which series, in words.
+        seconds: Wall time of the whole comparison.
+        engine_version: Layout version (a stored comparison of another version is recomputed).
+    """
+
+    config: CompareConfig
+    table: pd.DataFrame
+    corpus: str
+    seconds: float
+    engine_version: int = ENGINE_VERSION
+
+
+def compare(corpus: Corpus, config: CompareConfig | None = None, progress: Progress = null_progress) -> Comparison:
+    """Every detector of ``config`` on the labelled series of ``corpus``, timed, in a form the artifact store keeps."""
+    config = config or CompareConfig()
+    started = time.perf_counter()
+    table = compare_detectors(corpus, config.detectors, cooldown=config.cooldown, progress=progress)
+    title = corpus.source.spec.title if corpus.is_nab else "the generated series"
+    return Comparison(config, table, title, time.perf_counter() - started)
+
+
+CACHE = EngineCache(ENGINE, ENGINE_VERSION, Comparison, LIBRARIES)
+TRANSACTIONS_CACHE = EngineCache(ENGINE, RESULT_VERSION, ScoredTransactions, LIBRARIES)
+
+
+def request(config: CompareConfig, data: Corpus) -> ModelRequest[Comparison]:
+    """The detector comparison a page wants for ``config`` on the corpus ``data`` (described, not computed)."""
+    labelled = sum(s.has_labels for s in data.series.values())
+    where = "NAB realKnownCause" if data.is_nab else "generated"
+    return ModelRequest(
+        CACHE,
+        config,
+        data.source.sha256,
+        lambda progress: compare(data, config, progress),
+        title=f"Scoring {len(config.detectors)} detectors on {labelled} labelled series",
+        label=f"compare / {where} / cooldown {config.cooldown}",
+    )
+
+
+def transactions_request(config: TransactionsConfig) -> ModelRequest[ScoredTransactions]:
+    """The scored transactions a page wants for ``config`` (described, not computed)."""
+    return ModelRequest(
+        TRANSACTIONS_CACHE,
+        config,
+        TRANSACTIONS_SHA256,
+        lambda progress: score_transactions(config, progress),
+        title=f"Scoring {config.n:,} transactions with every unsupervised detector",
+        label=f"transactions / {config.n} / flag {config.contamination:g}",
+    )
+
+
+def shipped_requests() -> list[ModelRequest]:
+    """What the repository ships: the comparison on the generated stand-in corpus and the default transactions."""
+    return [request(CompareConfig(), stand_in_corpus()), transactions_request(TransactionsConfig())]
 
 
 @dataclass

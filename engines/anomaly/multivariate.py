@@ -13,9 +13,13 @@ import numpy as np
 import pandas as pd
 
 from engines.core.errors import InputError
+from engines.core.hashing import sha256_bytes
 from engines.core.progress import Progress, null_progress
 
 FEATURES = ("amount", "hour", "distance_km", "merchant_frequency", "transactions_24h")
+RESULT_VERSION = 1  # bump when ScoredTransactions or the scoring changes, so stored results are recomputed
+# The transactions follow from the config (seeded); this names the generator's version in artifact keys.
+TRANSACTIONS_SHA256 = sha256_bytes(b"engines.anomaly.multivariate.generate_transactions v1")
 
 
 class Method(StrEnum):
@@ -144,3 +148,53 @@ def detect(
     coords = PCA(n_components=2, random_state=seed).fit_transform(xs)
     progress(1.0, "Scored")
     return MultivariateResult(table, pd.DataFrame(rows), flagged, pd.DataFrame(coords, columns=["pc1", "pc2"]))
+
+
+@dataclass(frozen=True)
+class TransactionsConfig:
+    """Which generated transactions to score, and how many rows to flag.
+
+    Attributes:
+        n: Transactions generated.
+        fraud_share: Share of injected fraud-like rows.
+        contamination: Share of rows each detector flags (its top scores).
+        seed: Seed of the generator and the models.
+    """
+
+    n: int = 2000  # the page's default: every detector in about two seconds on one CPU
+    fraud_share: float = 0.02  # one card in fifty: rare, as fraud is
+    contamination: float = 0.02  # flag as many rows as are injected
+    seed: int = 0  # fixed: the same config gives the same rows and scores
+
+    def __post_init__(self) -> None:
+        if not 100 <= self.n <= 100_000 or not 0.0 < self.fraud_share < 0.5:
+            raise InputError("n must be 100..100,000 and fraud_share between 0 and 0.5.")
+        if not 0.0 < self.contamination < 0.5:
+            raise InputError("contamination must be between 0 and 0.5.")
+
+
+@dataclass(frozen=True)
+class ScoredTransactions:
+    """Generated transactions and every unsupervised detector's scores of them (what the page draws).
+
+    Attributes:
+        config: What was generated and flagged.
+        frame: The transactions, with their ``fraud`` label.
+        result: The detectors' scores, metrics, flags and 2-D view.
+        engine_version: Layout version (a stored result of another version is recomputed).
+    """
+
+    config: TransactionsConfig
+    frame: pd.DataFrame
+    result: MultivariateResult
+    engine_version: int = RESULT_VERSION
+
+
+def score_transactions(
+    config: TransactionsConfig | None = None, progress: Progress = null_progress
+) -> ScoredTransactions:
+    """Generate transactions by ``config`` and score them with every unsupervised detector."""
+    config = config or TransactionsConfig()
+    frame = generate_transactions(n=config.n, fraud_share=config.fraud_share, seed=config.seed)
+    result = detect(frame, contamination=config.contamination, seed=config.seed, progress=progress)
+    return ScoredTransactions(config, frame, result)

@@ -8,6 +8,7 @@ from engines.forecast.data import (
     SeriesData,
     load_series,
     nfl_holidays,
+    sample_series,
     series_from_frame,
     series_from_upload,
 )
@@ -19,6 +20,9 @@ from engines.forecast.metrics import (
     summary_metrics,
 )
 from engines.forecast.model import (
+    CACHE,
+    ENGINE,
+    QUICK_MODELS,
     Fold,
     ForecastConfig,
     ForecastModel,
@@ -36,12 +40,17 @@ from engines.forecast.model import (
     kpis,
     load_or_train,
     members_on_training,
+    quick_config,
     quick_forecast,
+    quick_train,
     rank_models,
+    request,
     run_backtest,
+    sample_request,
     seasonal_strength,
     seasonality,
     select_on_training,
+    shipped_requests,
     train,
 )
 from engines.forecast.models import FITTED, ModelName, combine
@@ -49,9 +58,12 @@ from engines.forecast.models import TITLES as MODEL_TITLES
 from engines.forecast.models import WHY as MODEL_WHY
 
 __all__ = [
+    "CACHE",
+    "ENGINE",
     "FITTED",
     "MODEL_TITLES",
     "MODEL_WHY",
+    "QUICK_MODELS",
     "SPECS",
     "TICKERS",
     "TITLES",
@@ -81,15 +93,21 @@ __all__ = [
     "metric_at",
     "nfl_holidays",
     "performance_metrics",
+    "quick_config",
     "quick_forecast",
+    "quick_train",
     "rank_models",
+    "request",
     "run_backtest",
+    "sample_request",
+    "sample_series",
     "seasonal_strength",
     "seasonality",
     "select_on_training",
     "select_per_cutoff",
     "series_from_frame",
     "series_from_upload",
+    "shipped_requests",
     "summary_metrics",
     "train",
 ]

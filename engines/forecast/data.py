@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, resolve_dataset
+from engines.core.data_sources import DatasetSpec, RemoteFile, ResolvedDataset, bundled_sample, resolve_dataset
 from engines.core.errors import InputError
 from engines.core.hashing import sha256_bytes
 from engines.core.progress import Progress, null_progress
@@ -246,8 +246,25 @@ def load_series(dataset: Dataset | str, *, ticker: str = "GOOG", progress: Progr
         )
     if dataset is Dataset.CUSTOM:
         raise InputError("A custom series comes from an upload: use series_from_upload.")
+    return _prophet_series(dataset, resolve_dataset(SPECS[dataset], progress))
+
+
+def sample_series(dataset: Dataset | str, *, ticker: str = "GOOG") -> SeriesData:
+    """The offline default of a series: the bundled sample of a Prophet example, else the package's data.
+
+    The shipped forecasts are trained on these (never on the cache or a data directory).
+
+    Raises:
+        InputError: an unknown dataset or ticker.
+    """
+    if dataset not in SPECS:
+        return load_series(dataset, ticker=ticker)  # a package's data (or an InputError naming the valid ones)
+    return _prophet_series(Dataset(dataset), bundled_sample(SPECS[Dataset(dataset)]))
+
+
+def _prophet_series(dataset: Dataset, resolved: ResolvedDataset) -> SeriesData:
+    """One of Prophet's example series (or its bundled stand-in) as a regular series."""
     spec = SPECS[dataset]
-    resolved = resolve_dataset(spec, progress)
     path = next(iter(resolved.paths.values()))
     frame = pd.read_csv(io.BytesIO(path.read_bytes()), dtype=str, keep_default_na=False)
     sample = resolved.is_sample

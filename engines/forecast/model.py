@@ -22,9 +22,10 @@ from pandas.tseries.frequencies import to_offset
 from engines.core.artifacts import ArtifactStore, EngineCache, library_versions
 from engines.core.card import ModelCard
 from engines.core.errors import InputError
+from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress, null_progress, scaled
 from engines.core.timeseries import period_length
-from engines.forecast.data import SeriesData
+from engines.forecast.data import TICKERS, Dataset, SeriesData, sample_series
 from engines.forecast.metrics import LOWER_IS_BETTER, summary_metrics
 from engines.forecast.models import (
     ENSEMBLE_MEMBERS,
@@ -710,6 +711,60 @@ def load_or_train(
 ) -> ForecastModel:
     """The cached forecast for this config and series, training it on a miss."""
     return CACHE.load_or_train(config, data.sha256, lambda p: train(data, config, p), store=store, progress=progress)
+
+
+def request(config: ForecastConfig, data: SeriesData) -> ModelRequest[ForecastModel]:
+    """The full comparison a page wants for ``config`` on ``data`` (described, not trained)."""
+    return ModelRequest(
+        CACHE,
+        config,
+        data.sha256,
+        lambda progress: train(data, config, progress),
+        title=f"Backtesting and fitting {len(config.models)} models on {len(data.y):,} points of {data.title}",
+        label=f"{data.dataset.value} / {data.title}",
+    )
+
+
+def sample_request(dataset: Dataset | str, *, ticker: str = "GOOG") -> ModelRequest[ForecastModel]:
+    """The forecast shipped for one preset: the default config on the preset's offline series."""
+    return request(ForecastConfig(), sample_series(dataset, ticker=ticker))
+
+
+def shipped_requests() -> list[ModelRequest[ForecastModel]]:
+    """The forecasts the repository ships: every one-click preset's offline series (and every stock) once."""
+    wanted = [sample_request(d) for d in (Dataset.PEYTON, Dataset.AIR, Dataset.RETAIL, Dataset.CO2)]
+    wanted += [sample_request(Dataset.STOCKS, ticker=t) for t in TICKERS]
+    unique: dict[str, ModelRequest[ForecastModel]] = {}
+    for wanted_request in wanted:  # air passengers and retail sales share one bundled sample, hence one model
+        unique.setdefault(wanted_request.shipped_key, wanted_request)
+    return list(unique.values())
+
+
+QUICK_MODELS = (ModelName.NAIVE, ModelName.ETS)
+
+
+def quick_config(config: ForecastConfig) -> ForecastConfig:
+    """The fast stand-in for ``config``: seasonal naive and ETS on one backtest origin, the better one kept."""
+    return replace(config, models=QUICK_MODELS, cutoffs=1, combine=1)
+
+
+def quick_train(data: SeriesData, config: ForecastConfig | None = None) -> ForecastModel:
+    """A forecast in well under a second, shown while the full comparison trains in the background.
+
+    :func:`train` with :func:`quick_config` (the same horizon and intervals as ``config``), so it has a
+    leaderboard, forecasts and a model card like the full model; its card says what it leaves out.
+
+    Raises:
+        InputError: a constant or too short series.
+    """
+    config = config or ForecastConfig()
+    model = train(data, quick_config(config))
+    limitation = (
+        f"A quick forecast: only {' and '.join(TITLES[m] for m in QUICK_MODELS)} on one backtest origin, while "
+        f"the comparison of {len(config.models)} models on {config.cutoffs} origins runs in the background."
+    )
+    card = replace(model.card_, limitations=(limitation, *model.card_.limitations))
+    return replace(model, card_=card)
 
 
 # ------------------------------------------------------------------ analysis

@@ -86,16 +86,31 @@ def test_webhook_urls_are_checked_on_the_page(url, message):
 def test_multivariate_compare_and_card_tabs():
     at = open_page("anomaly")
     open_tab(at, TAB, "🧮 Multivariate")
+    # The default transactions' scores ship with the gallery: shown on arrival, nothing computed.
+    assert any("Scores precomputed when the gallery was built" in t for t in texts(at.caption)), texts(at.caption)
     at.button(key="anomaly_mv_run").click().run()
     table = at.dataframe[0].value
     assert len(table) == 4 and table["roc_auc"].max() > 0.9
     at.radio(key="anomaly_mv_method").set_value("Local Outlier Factor").run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
-    open_tab(at, TAB, "⚖️ Compare detectors")
-    at.button(key="anomaly_compare").click().run()
+    # Other settings are scored in the background queue (the test's script waits for the job).
+    at.slider(key="anomaly_mv_share").set_value(0.05).run()
     assert not at.exception
+    assert any("Scores computed a moment ago" in t for t in texts(at.caption)), texts(at.caption)
+    assert len(at.dataframe[0].value) == 4
+    # The comparison of the generated series with the default cooldown ships too: shown at once, no button.
+    open_tab(at, TAB, "⚖️ Compare detectors")
+    assert not at.exception and not [b for b in at.button if b.key == "anomaly_compare"]
+    assert any("Comparison precomputed" in t for t in texts(at.caption)), texts(at.caption)
     board = at.dataframe[0].value
     assert len(board) == 9 and board["nab_score"].iloc[0] >= board["nab_score"].iloc[-1]
+    # Another cooldown has no stored comparison: the button queues one.
+    at.number_input(key="anomaly_cooldown").set_value(50).run()
+    assert not at.dataframe and any("Press **Compare all detectors**" in t for t in texts(at.info))
+    at.button(key="anomaly_compare").click().run()
+    assert not at.exception
+    assert any("Comparison computed a moment ago" in t and "cooldown 50" in t for t in texts(at.caption))
+    assert len(at.dataframe[0].value) == 9
     open_tab(at, TAB, "🪪 Model card")
     assert any("Model card" in t and "probationary" in t for t in texts(at.markdown))
 

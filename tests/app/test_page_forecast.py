@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engines import forecast as fc
+from engines.core import jobs
 from tests.app.helpers import open_page, open_tab, texts
 
 TAB = "forecast_tab"
@@ -20,6 +22,8 @@ def test_forecast_page_presets_pickers_and_tabs():
     at = open_page("forecast")
     # Offline: the daily page-view preset runs on the labelled made-up traffic sample.
     assert any("Sample data" in t for t in texts(at.warning)), texts(at.warning)
+    # The preset's six-model comparison ships with the gallery: nothing is fitted on arrival.
+    assert any("Model shipped with the gallery" in t for t in texts(at.caption)), texts(at.caption)
     labels = tiles(at)
     assert any(k.startswith("Next period") for k in labels) and "Uncertainty" in labels, labels
     assert "Growth over the next 90 periods" in labels
@@ -58,6 +62,43 @@ def test_forecast_page_presets_pickers_and_tabs():
     assert any("package dataset (plotly)" in t for t in texts(at.caption)), texts(at.caption)
     at.selectbox(key="forecast_ticker").set_value("NFLX").run()
     assert not at.exception and any("NFLX" in t for t in texts(at.caption))
+
+
+def test_other_settings_show_a_quick_forecast_while_the_comparison_runs_in_the_queue(monkeypatch):
+    at = open_page("forecast")
+    at.button(key="forecast_preset_stocks").click().run()
+    monkeypatch.setenv("GALLERY_WAIT_FOR_TRAINING", "0")  # as on a server: the script never waits
+    queue = jobs.queue()
+    release = __import__("threading").Event()
+    blockers = [
+        queue.submit(f"test-blocker-{i}", "Another training", lambda job: release.wait(120))
+        for i in range(queue.concurrency)
+    ]  # the queue is busy, so the comparison stays queued while the test looks
+    try:
+        at.slider(key="forecast_cutoffs").set_value(1).run()
+        assert not at.exception
+        assert any("Quick forecast while the comparison of six models" in t for t in texts(at.caption))
+        picker = next(s for s in at.selectbox if s.key.startswith("forecast_model_"))
+        assert set(picker.options) == {"seasonal_naive", "ets"} or len(picker.options) == 2, picker.options
+        assert any(k.startswith("Next period") for k in tiles(at))
+        progress = at.get("progress")
+        assert progress and "waiting for another training" in progress[0].proto.text, progress
+        open_tab(at, TAB, "🏁 Backtest leaderboard")
+        assert any("appears here when their comparison has run" in t for t in texts(at.info))
+        assert len(at.dataframe[0].value) == 2
+        open_tab(at, TAB, "🪪 Model card")
+        assert any("A quick forecast" in t for t in texts(at.markdown))
+    finally:
+        release.set()
+    request = fc.request(fc.ForecastConfig(cutoffs=1), fc.load_series(fc.Dataset.STOCKS))
+    job = queue.get(request.job_key)
+    assert job is not None and job.done.wait(300) and job.state == jobs.DONE, job and job.error
+    assert all(b.done.wait(10) for b in blockers)
+    at.run()  # what the progress fragment does when the job ends
+    assert any("Model trained a moment ago" in t for t in texts(at.caption)), texts(at.caption)
+    open_tab(at, TAB, "🏁 Backtest leaderboard")
+    assert len(at.dataframe[0].value) >= 5 and not any("appears here" in t for t in texts(at.info))
+    assert any("from **1 past origins**" in t for t in texts(at.markdown)), texts(at.markdown)
 
 
 def test_live_mode_is_off_by_default_and_each_tick_appends_a_point():

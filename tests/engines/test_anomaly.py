@@ -385,3 +385,41 @@ def test_model_card_describes_the_run(mixed):
     card = an.card_for(an.DetectorName.ONLINE, an.detect(mixed), "generated", "Generated series")
     text = card.to_markdown()
     assert "Online ensemble" in text and "nab_score" in text and "probationary" in text
+
+
+# ------------------------------------------------------------------ what ships: the comparison and the transactions
+def test_the_shipped_comparison_and_transaction_scores_are_present_and_current():
+    from engines.core.lifecycle import SHIPPED
+
+    comparison, transactions = an.shipped_requests()
+    found = comparison.find()
+    assert found is not None and found[1] == SHIPPED, "run python -m engines.build_models --only anomaly"
+    table = found[0].table
+    assert set(table["key"]) == {d.value for d in an.DetectorName} and found[0].config == an.CompareConfig()
+    found = transactions.find()
+    assert found is not None and found[1] == SHIPPED
+    # What ships is what the code computes today (same rows, same scores).
+    fresh = an.score_transactions(an.TransactionsConfig())
+    pd.testing.assert_frame_equal(found[0].frame, fresh.frame)
+    pd.testing.assert_frame_equal(found[0].result.metrics, fresh.result.metrics)
+
+
+def test_the_stand_in_corpus_is_keyed_by_its_generator_settings(monkeypatch):
+    corpus = an.stand_in_corpus()
+    assert corpus.source.sha256 == an.generated_sha256() and not corpus.is_nab
+    assert an.request(an.CompareConfig(), corpus).data_sha256 == an.generated_sha256()
+    changed = dict(an.PRESETS, **{"Spikes only": an.GeneratorConfig(kinds=(an.AnomalyKind.SPIKE,), seed=9)})
+    monkeypatch.setattr("engines.anomaly.data.PRESETS", changed)
+    assert an.generated_sha256() != corpus.source.sha256
+
+
+def test_comparison_and_transaction_settings_are_checked():
+    with pytest.raises(InputError, match="cooldown"):
+        an.CompareConfig(cooldown=-1)
+    with pytest.raises(InputError, match="Unknown detector"):
+        an.CompareConfig(detectors=("nope",))
+    with pytest.raises(InputError, match="contamination"):
+        an.TransactionsConfig(contamination=0.7)
+    small = an.compare(an.stand_in_corpus(), an.CompareConfig(detectors=("online", "zscore")))
+    assert list(small.table["key"]) != [] and set(small.table["key"]) == {"online", "zscore"}
+    assert small.corpus == "the generated series"

@@ -350,3 +350,59 @@ def test_a_model_whose_forecast_blows_up_is_left_out_with_the_reason(sales, monk
     assert "diverged" in model.failed_[fc.ModelName.ETS]
     assert fc.ModelName.ETS.value not in set(model.leaderboard_["model"].astype(str))
     assert np.isfinite(model.leaderboard_.select_dtypes("number").to_numpy()).all()
+
+
+# ------------------------------------------------------------------ shipped forecasts and the quick stand-in
+PRESETS = [(d, "GOOG") for d in (fc.Dataset.PEYTON, fc.Dataset.AIR, fc.Dataset.RETAIL, fc.Dataset.CO2)] + [
+    (fc.Dataset.STOCKS, t) for t in fc.TICKERS
+]
+
+
+@pytest.mark.parametrize(("dataset", "ticker"), PRESETS, ids=[f"{d.value}-{t}" for d, t in PRESETS])
+def test_every_preset_ships_its_compared_forecast_trained_on_the_offline_series(dataset, ticker):
+    from engines.core.lifecycle import SHIPPED
+
+    request = fc.sample_request(dataset, ticker=ticker)
+    assert request.config == fc.ForecastConfig()  # the page's default settings
+    found = request.find()
+    assert found is not None, "missing or stale: run python -m engines.build_models --only forecast"
+    model, source = found
+    assert source == SHIPPED
+    # Every model was compared (a series too short for one says why it was left out).
+    assert {m.value for m in fc.FITTED} <= set(model.leaderboard_["model"]) | set(model.failed_)
+    assert len(model.leaderboard_) >= 5 and model.selected_.value in set(model.leaderboard_["model"])
+    offline = fc.sample_series(dataset, ticker=ticker)
+    assert offline.provenance in ("bundled sample", "package dataset (statsmodels)", "package dataset (plotly)")
+    assert np.allclose(model.history["y"].to_numpy(), offline.y.to_numpy())
+
+
+def test_the_sample_series_ignores_a_data_directory(tmp_path, monkeypatch):
+    folder = tmp_path / "prophet-examples"
+    folder.mkdir()
+    (folder / "example_air_passengers.csv").write_text("ds,y\n" + "\n".join(monthly(60).apply(",".join, axis=1)))
+    monkeypatch.setenv("GALLERY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GALLERY_OFFLINE", "1")
+    sample = fc.sample_series(fc.Dataset.AIR)
+    assert sample.provenance == "bundled sample" and sample.sha256 == fc.sample_request(fc.Dataset.RETAIL).data_sha256
+
+
+def test_requests_differ_by_settings_and_series(sales):
+    one = fc.request(fc.ForecastConfig(), sales)
+    assert fc.request(fc.ForecastConfig(), sales).key == one.key
+    assert fc.request(fc.ForecastConfig(cutoffs=1), sales).key != one.key
+    other = fc.series_from_frame(monthly(seed=5), "ds", "y", title="other sales")
+    assert fc.request(fc.ForecastConfig(), other).key != one.key
+    assert "6 models on 96 points of test sales" in one.title
+
+
+def test_quick_forecast_compares_naive_and_ets_on_one_origin_with_the_full_horizon(sales):
+    config = fc.ForecastConfig(coverage=0.9)
+    quick = fc.quick_train(sales, config)
+    assert set(quick.leaderboard_["model"]) <= {"seasonal_naive", "ets"} and len(quick.leaderboard_) == 2
+    assert quick.backtest_["cutoff"].nunique() == 1 and quick.selected_ in fc.QUICK_MODELS
+    assert quick.horizon == fc.check_forecastable(sales, config) and quick.config.coverage == 0.9
+    assert (
+        quick.card_.limitations[0].startswith("A quick forecast")
+        and "6 models on 3 origins" in (quick.card_.limitations[0])
+    )
+    assert len(quick.forecast()) == quick.horizon
