@@ -5,7 +5,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import lifecycle, ui
+from app_pages import lifecycle, on_demand, ui
 from engines import churn
 from engines.churn.data import MAX_ROWS, MIN_ROWS
 from engines.core.errors import InputError, SourceError
@@ -16,7 +16,6 @@ from engines.registry import get_demo
 DEMO = get_demo("churn")
 FIELD = "churn_f_"  # session-state prefix of the what-if fields
 BUSINESS = "churn_business"
-COMPARE_FOLDS = 3  # the page's comparison; benchmarks/churn.py runs 5 folds on the real data
 
 ui.page_header(
     DEMO,
@@ -310,18 +309,18 @@ def render_perf() -> None:
 def render_compare() -> None:
     st.markdown(
         f"Every classifier x every way of handling the imbalance (26% leavers), trained and tested on **the same "
-        f"{COMPARE_FOLDS} stratified folds**. Threshold moving reuses the plain fit and cuts at the churn rate "
-        "instead of 0.5. `python -m benchmarks churn` repeats the comparison with 5 folds on the real data."
+        f"{churn.CompareConfig().n_splits} stratified folds**. Threshold moving reuses the plain fit and cuts at "
+        "the churn rate instead of 0.5. `python -m benchmarks churn` repeats the comparison with 5 folds on the real "
+        "data. It runs once per dataset in the background and is kept (the bundled sample's ships with the gallery)."
     )
-    if st.button("Train and compare all approaches", type="primary", key="churn_compare"):
-        with ui.progress_status("Training every model and imbalance strategy on the same folds") as report:
-            st.session_state["churn_compare_table"] = (
-                resolved.sha256,
-                churn.compare_approaches(data, n_splits=COMPARE_FOLDS, progress=report),
-            )
-    stored = st.session_state.get("churn_compare_table")
-    if stored and stored[0] == resolved.sha256:
-        table = stored[1]
+    compared = on_demand.result(
+        churn.compare_request((resolved, data)),
+        button="Train and compare all approaches",
+        key="churn_compare",
+        what="the comparison of every approach",
+    )
+    if compared is not None:
+        table = compared.table_
         shown = table[["model", "imbalance", "roc_auc", "pr_auc", "f1", "recall", "precision", "train_s"]]
         st.dataframe(
             shown.style.format(

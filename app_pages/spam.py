@@ -1,11 +1,10 @@
 """Spam detector page: widgets -> engines.spam -> charts."""
 
-import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import lifecycle, ui
+from app_pages import lifecycle, on_demand, ui
 from engines import spam
 from engines.core.errors import InputError, SourceError
 from engines.core.uploads import FORMULA_NOTE, MAX_UPLOAD_BYTES, defuse_formulas, read_table
@@ -28,12 +27,6 @@ ui.page_header(
 def load_data(settings_key: tuple):
     """The dataset and its provenance (re-resolved when the data settings change)."""
     return spam.load_dataset()
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def compare(data_sha256: str, _frame: pd.DataFrame) -> pd.DataFrame:
-    """Every pipeline on the same split (cached per dataset)."""
-    return spam.compare_pipelines(_frame, spam.SpamConfig())
 
 
 try:
@@ -285,13 +278,14 @@ def render_compare() -> None:
             "or run `python -m benchmarks spam`.",
             icon="ℹ️",
         )
-    if st.button("Train and compare all pipelines", type="primary", key="spam_compare"):
-        with ui.progress_status("Training every pipeline on the same split") as report:
-            report(0.05, "Training…")
-            st.session_state["spam_compare_table"] = compare(resolved.sha256, frame)
-            report(1.0, "Compared")
-    if "spam_compare_table" in st.session_state:
-        table = st.session_state["spam_compare_table"]
+    compared = on_demand.result(
+        spam.compare_request((resolved, frame)),
+        button="Train and compare all pipelines",
+        key="spam_compare",
+        what="the comparison of every pipeline",
+    )
+    if compared is not None:
+        table = compared.table_
         shown = table[["pipeline", "accuracy", "spam_caught", "blocked_ham", "f1", "roc_auc", "train_s"]]
         st.dataframe(
             shown.style.format(

@@ -13,6 +13,7 @@ from engines.churn.data import (
 )
 from engines.churn.model import (
     CACHE,
+    COMPARE_CACHE,
     DEFAULT_MODEL,
     ENGINE,
     IMBALANCE_TITLES,
@@ -20,6 +21,8 @@ from engines.churn.model import (
     Business,
     ChurnConfig,
     ChurnModel,
+    CompareConfig,
+    Comparison,
     Contribution,
     Imbalance,
     ModelName,
@@ -27,6 +30,7 @@ from engines.churn.model import (
     bias_sentences,
     bias_table,
     compare_approaches,
+    compare_request,
     evaluate,
     gains_table,
     is_cached,
@@ -42,6 +46,7 @@ from engines.churn.presets import PRESETS
 
 __all__ = [
     "CACHE",
+    "COMPARE_CACHE",
     "DEFAULT_MODEL",
     "ENGINE",
     "IMBALANCE_TITLES",
@@ -53,6 +58,8 @@ __all__ = [
     "ChurnConfig",
     "ChurnData",
     "ChurnModel",
+    "CompareConfig",
+    "Comparison",
     "Contribution",
     "Imbalance",
     "ModelName",
@@ -62,6 +69,7 @@ __all__ = [
     "bias_table",
     "clean_telco",
     "compare_approaches",
+    "compare_request",
     "evaluate",
     "gains_table",
     "guess_target",

@@ -569,11 +569,11 @@ def sample_request(pipeline: PipelineName | str = DEFAULT_PIPELINE) -> ModelRequ
     return request(SpamConfig(pipeline=pipeline), (resolved, parse_collection(resolved.paths["sample"])))
 
 
-def shipped_requests() -> list[ModelRequest[SpamModel]]:
-    """The models the repository ships: every pipeline on the bundled sample, the default first."""
-    return [
-        sample_request(name) for name in (DEFAULT_PIPELINE, *(p for p in PipelineName if p is not DEFAULT_PIPELINE))
-    ]
+def shipped_requests() -> list[ModelRequest[Any]]:
+    """What the repository ships: every pipeline on the bundled sample (the default first), then the comparison."""
+    sample = [sample_request(name) for name in sorted(PipelineName, key=lambda p: p is not DEFAULT_PIPELINE)]
+    resolved = bundled_sample(SMS_SPAM)
+    return [*sample, compare_request((resolved, parse_collection(resolved.paths["sample"])))]
 
 
 def compare_pipelines(
@@ -603,3 +603,36 @@ def compare_pipelines(
         step(1.0, f"Trained {PIPELINES[name]['title']}")
     progress(1.0, "Compared")
     return pd.DataFrame(rows)
+
+
+@dataclass
+class Comparison:
+    """The comparison table as an artifact: shipped for the sample, else computed once in the queue and cached."""
+
+    config: SpamConfig
+    table_: pd.DataFrame  # one row per pipeline (see :func:`compare_pipelines`)
+    metrics_: dict[str, float]  # the best accuracy, for the manifest
+    engine_version: int = field(default=ENGINE_VERSION)
+
+
+COMPARE_CACHE = EngineCache(ENGINE, ENGINE_VERSION, Comparison, LIBRARIES)
+
+
+def compare_request(
+    data: tuple[ResolvedDataset, pd.DataFrame], config: SpamConfig = SpamConfig()
+) -> ModelRequest[Comparison]:
+    """Every pipeline on the same split of ``data`` (what :func:`load_dataset` returned), described, not run."""
+    resolved, frame = data
+
+    def run(progress: Progress) -> Comparison:
+        table = compare_pipelines(frame, config, progress=progress)
+        return Comparison(config, table, {"best_accuracy": float(table["accuracy"].max())})
+
+    return ModelRequest(
+        COMPARE_CACHE,
+        {"kind": "comparison", "config": config},  # apart from the key of the model trained with ``config``
+        resolved.sha256,
+        run,
+        title=f"Comparing the {len(PipelineName)} pipelines on {len(frame):,} messages",
+        label="spam / comparison",
+    )

@@ -49,10 +49,9 @@ def test_churn_page_runs_its_presets_and_every_tab():
     metrics = {m.label: m.value for m in at.metric}
     assert {"ROC AUC", "PR AUC", "F1", "Leavers caught (recall)", "Precision"} <= set(metrics)
     assert float(metrics["ROC AUC"]) > 0.75
-    # Compare approaches on the same folds.
+    # Compare approaches on the same folds: the sample's comparison ships, so it shows without a click.
     open_tab(at, "churn_tab", "⚖️ Compare approaches")
-    at.button(key="churn_compare").click().run()
-    assert not at.exception
+    assert "churn_compare" not in [b.key for b in at.button]
     compared = at.dataframe[0].value
     assert len(compared) == 16 and "roc_auc" in compared.columns, compared
     # Fairness: gaps in words for both attributes.

@@ -34,10 +34,9 @@ def test_spam_page_runs_its_presets_and_every_tab():
     metrics = {m.label: m.value for m in at.metric}
     assert {"Accuracy", "Spam caught (recall)", "Ham blocked", "Precision", "F1", "ROC AUC"} <= set(metrics)
     assert metrics["Accuracy"].endswith("%")
-    # Compare approaches on the same split.
+    # Compare approaches on the same split: the sample's comparison ships, so it shows without a click.
     open_tab(at, "spam_tab", "⚖️ Compare approaches")
-    at.button(key="spam_compare").click().run()
-    assert not at.exception
+    assert "spam_compare" not in [b.key for b in at.button]
     compared = at.dataframe[0].value
     assert len(compared) == 4 and "accuracy" in compared.columns, compared
     # Model card.

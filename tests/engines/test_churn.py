@@ -67,7 +67,7 @@ def test_model_beats_chance_and_ranks_the_presets(model):
 
 
 def test_shipped_models_load_verified_and_rank_the_presets():
-    requests = churn.shipped_requests()
+    requests = [r for r in churn.shipped_requests() if r.cache is churn.CACHE]
     assert requests[0].config.model is churn.DEFAULT_MODEL
     assert {r.config.model for r in requests} == set(churn.ModelName)
     for request in requests:
@@ -82,9 +82,15 @@ def test_shipped_models_load_verified_and_rank_the_presets():
 
 
 def test_the_offline_page_asks_for_the_shipped_models():
+    data = churn.load_dataset()
     for name in churn.ModelName:
-        wanted = churn.request(churn.ChurnConfig(model=name), churn.load_dataset())
+        wanted = churn.request(churn.ChurnConfig(model=name), data)
         assert wanted.shipped_key == churn.sample_request(name).shipped_key
+    (comparison,) = [r for r in churn.shipped_requests() if r.cache is churn.COMPARE_CACHE]
+    assert churn.compare_request(data).shipped_key == comparison.shipped_key
+    found = comparison.find()
+    assert found is not None and found[1] == SHIPPED
+    assert len(found[0].table_) == 16 and found[0].config == churn.CompareConfig()
 
 
 def test_engineered_features_are_added(sample):

@@ -36,7 +36,7 @@ def test_bundled_sample_is_used_offline_and_says_so():
 
 
 def test_shipped_models_load_verified_and_answer():
-    requests = spam.shipped_requests()
+    requests = [r for r in spam.shipped_requests() if r.cache is spam.CACHE]
     assert {r.config.pipeline for r in requests} == set(spam.PipelineName)
     assert requests[0].config.pipeline is spam.DEFAULT_PIPELINE
     for request in requests:
@@ -49,10 +49,17 @@ def test_shipped_models_load_verified_and_answer():
         assert not model.predict(spam.EXAMPLES["Family"]).is_spam
 
 
-def test_the_offline_page_asks_for_the_shipped_model():
+def test_the_offline_page_asks_for_the_shipped_models():
+    data = spam.load_dataset()
     for pipeline in spam.PipelineName:
-        wanted = spam.request(spam.SpamConfig(pipeline=pipeline), spam.load_dataset())
+        wanted = spam.request(spam.SpamConfig(pipeline=pipeline), data)
         assert wanted.shipped_key == spam.sample_request(pipeline).shipped_key
+    (comparison,) = [r for r in spam.shipped_requests() if r.cache is spam.COMPARE_CACHE]
+    assert spam.compare_request(data).shipped_key == comparison.shipped_key
+    assert comparison.shipped_key != spam.sample_request().shipped_key  # same config, another artifact
+    found = comparison.find()
+    assert found is not None and found[1] == SHIPPED
+    assert set(found[0].table_["key"]) == {p.value for p in spam.PipelineName}
 
 
 def test_local_data_dir_wins_over_sample(tmp_path, monkeypatch):
