@@ -7,23 +7,28 @@ embeddings are cached on disk, so later visits start in a second or two.
 
 from __future__ import annotations
 
+import copy
 import html
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages import ui
+from app_pages import lifecycle, minilm, ui
+from engines import chatbot as chat_index
 from engines.chatbot import evaluation as ev
 from engines.chatbot.answer import DONT_KNOW_BELOW as DONT_KNOW_BAR
 from engines.chatbot.answer import MAX_MESSAGE_CHARS, SUGGESTIONS, Answer, Chatbot, check_message, stream_words
 from engines.chatbot.dialogue import train_intents
-from engines.chatbot.knowledge import MAX_SOURCES, default_sources, passages, upload_source
-from engines.chatbot.retrieval import ENCODER_TOKENS, Mode, Retriever
+from engines.chatbot.index import PassageIndex
+from engines.chatbot.knowledge import MAX_SOURCES, Passage, default_sources, passages, upload_source
+from engines.chatbot.retrieval import ENCODER_TOKENS, Mode, Retriever, remember_stems
+from engines.core import jobs
 from engines.core.documents import DOCUMENT_EXTENSIONS, read_document
 from engines.core.errors import InputError, SourceError
-from engines.core.settings import cache_dir
 from engines.core.uploads import MAX_UPLOAD_BYTES
+from engines.encoder_identity import NO_ENCODER
 from engines.registry import get_demo
 
 DEMO = get_demo("chatbot")
@@ -48,23 +53,50 @@ ui.page_header(
 
 
 # ------------------------------------------------------------------ models and the knowledge base
-@st.cache_resource(
-    max_entries=1, show_spinner="Building the knowledge base (the first visit embeds about 100 passages)…"
-)
-def base_retriever(settings_key: tuple[str, ...]) -> tuple[Retriever, str]:
-    """The default knowledge base, indexed (embeddings cached on disk), and which encoder it uses."""
-    from engines.core.embeddings import load_encoder
+@st.cache_resource(max_entries=2, show_spinner=False)
+def knowledge(settings_key: tuple[str, ...]) -> tuple[list[Passage], str]:
+    """The default knowledge base's passages, and the identity of the encoder found here (its weights' sha256)."""
+    from engines.encoder_identity import encoder_identity
 
-    encoder, resolved = load_encoder(max_length=ENCODER_TOKENS)
-    retriever = Retriever(passages(default_sources()), encoder, cache=cache_dir() / "chatbot")
-    notice = resolved.notice if encoder is not None else "MiniLM is not installed here, so BM25 alone"
-    return retriever, notice
+    remember_stems(chat_index.shipped_stems())  # BM25 is built without importing nltk (seconds on a cold server)
+    return passages(default_sources()), encoder_identity()
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
+def knowledge_index(base_passages: list[Passage], identity: str) -> tuple[PassageIndex | None, jobs.Job | None]:
+    """The passages' MiniLM vectors (shipped, or from the disk cache), else None and the job rebuilding them."""
+    if identity == NO_ENCODER:
+        return None, None
+    wanted = chat_index.request(base_passages, identity)
+    found = lifecycle.cached_model(wanted)
+    if found is not None:
+        return found[0], None
+    job = lifecycle.start_training(wanted)
+    if lifecycle.wait_for_training():
+        job.done.wait(lifecycle.WAIT_LIMIT_S)
+        found = lifecycle.cached_model(wanted)
+        if found is not None:
+            return found[0], None
+        return (job.result if job.state == jobs.DONE else None), None
+    return None, job
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def base_retriever(settings_key: tuple[str, ...], index_key: str, dense: bool, _index: PassageIndex | None, _encoder):
+    """The default knowledge base, indexed: hybrid with the shipped vectors and the shared encoder, else BM25."""
+    base_passages, _identity = knowledge(settings_key)
+    if not dense or not _index.matches(base_passages):
+        return Retriever(base_passages)
+    reader = copy.copy(_encoder)  # the shared weights, reading passages as long as the index was made with
+    positions = getattr(_encoder.model.config, "max_position_embeddings", None) or ENCODER_TOKENS
+    reader.max_length = min(ENCODER_TOKENS, int(positions))
+    return Retriever(base_passages, reader, vectors=_index.vectors, sentence_rows=_index.sentence_rows)
+
+
 def intent_classifier():
-    """The intent classifier (trained in under a second on the project's examples)."""
-    return train_intents()
+    """The intent classifier, trained in a background thread from the page's arrival (importing scikit-learn takes
+    seconds on a cold server; the first message waits for it only if it comes sooner)."""
+    with st.spinner("Loading the intent classifier…"):
+        return minilm.in_background("chatbot-intents", train_intents).wait()
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -84,7 +116,7 @@ def session_retriever(base: Retriever) -> Retriever:
     if not uploads:
         return base
     cached = st.session_state.get(INDEX)
-    key = tuple(s.id for s in uploads)
+    key = (tuple(s.id for s in uploads), base.has_dense)  # rebuilt when the base switches to hybrid
     if cached is None or cached[0] != key:
         with st.spinner(f"Adding {len(uploads)} document{'s' if len(uploads) != 1 else ''} to the knowledge base…"):
             cached = (key, base.extend(passages(uploads)))
@@ -122,8 +154,9 @@ def show_answer(answer: Answer, index: int) -> None:
     st.feedback("thumbs", key=f"kb_fb_{index}")  # its value lives in session_state under that key
 
 
-def render_chat(bot: Chatbot, llm_note: str) -> None:
+def render_chat(make_bot: Callable[[], Chatbot], llm_note: str) -> None:
     messages = st.session_state.setdefault(MESSAGES, [])
+    st.session_state.setdefault(HISTORY, [])  # the bot is built only for a message; the conversation exists before
     conversation = st.container()  # drawn above the input, so a new exchange appears where it belongs
     suggestions = st.empty()
     if not messages:
@@ -153,7 +186,7 @@ def render_chat(bot: Chatbot, llm_note: str) -> None:
         with st.chat_message("user"):
             st.markdown(ui.escape_markdown(question))
         with st.chat_message("assistant"):
-            answer = bot.respond(question)
+            answer = make_bot().respond(question)
             st.write_stream(stream_words(ui.escape_markdown(answer.text), delay=0.01))
             messages += [
                 {"role": "user", "content": question},
@@ -311,7 +344,25 @@ previous question's words. Uploaded documents last for the session and are never
 
 
 # ------------------------------------------------------------------ the page
-base, encoder_notice = base_retriever(ui.settings_key())
+minilm.in_background("chatbot-intents", train_intents)  # started now, ready by the first message
+base_passages, identity = knowledge(ui.settings_key())
+index, index_job = knowledge_index(base_passages, identity)
+loaded = minilm.encoder() if identity != NO_ENCODER else (None, "MiniLM is not installed here, so BM25 alone")
+encoder, where = loaded if loaded is not None else (None, None)
+index_key = "" if index is None else chat_index.request(base_passages, identity).key
+base = base_retriever(ui.settings_key(), index_key, index is not None and encoder is not None, index, encoder)
+if base.has_dense:
+    encoder_notice = getattr(where, "notice", str(where))
+elif identity == NO_ENCODER or (loaded is not None and encoder is None):
+    encoder_notice = getattr(where, "notice", None) or str(where or "MiniLM is not installed here, so BM25 alone")
+else:
+    waiting = "the knowledge base's embeddings are being rebuilt" if loaded is not None else "MiniLM is loading"
+    encoder_notice = f"BM25 alone for now: {waiting}"
+    minilm.switch_when_ready(
+        f"Answers use BM25 alone while {waiting} (seconds on a cold server); the page switches to hybrid "
+        "BM25 + MiniLM ranking when it is ready.",
+        job=index_job,
+    )
 generator, llm_note = language_model(ui.settings_key())
 generator_name = llm_note if generator is not None else ""
 llm_note = llm_note if generator is not None else f"none (answers are quoted). {llm_note}"
@@ -325,7 +376,7 @@ st.caption(
 )
 ui.stateful_tabs(
     {
-        CHAT_TAB: lambda: render_chat(chatbot(retriever, generator, generator_name), llm_note),
+        CHAT_TAB: lambda: render_chat(lambda: chatbot(retriever, generator, generator_name), llm_note),
         DEBUG_TAB: lambda: render_debug(retriever),
         EVAL_TAB: lambda: render_evaluation(base),
         CARD_TAB: lambda: render_card(encoder_notice, llm_note),

@@ -47,9 +47,29 @@ class Mode(StrEnum):
     DENSE = "dense"
 
 
+_KNOWN_STEMS: dict[str, str] = {}  # Porter stems computed ahead (the shipped index carries its words' stems)
+
+
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
-    return _porter().stem(word) if len(word) > 3 else word
+    if len(word) <= 3:
+        return word
+    known = _KNOWN_STEMS.get(word)
+    return known if known is not None else _porter().stem(word)
+
+
+def remember_stems(table: dict[str, str]) -> None:
+    """Stems computed ahead by the same Porter stemmer: importing nltk takes seconds on a cold server.
+
+    Words not in the table are stemmed by nltk as before, so the table changes no result, only when nltk loads.
+    """
+    _KNOWN_STEMS.update(table)
+
+
+def stem_table(texts: list[str]) -> dict[str, str]:
+    """Every stemmed word of ``texts`` (what :func:`terms` would stem) and its Porter stem."""
+    words = {w for text in texts for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS and len(w) > 3}
+    return {w: _porter().stem(w) for w in sorted(words)}
 
 
 @lru_cache(maxsize=1)
