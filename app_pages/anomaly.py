@@ -110,7 +110,7 @@ def series_chart(
 ) -> go.Figure:
     """Values with labelled windows shaded and detections marked, and the score below."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.05)
-    fig.add_trace(go.Scattergl(x=frame["time"], y=frame["value"], name="value", line={"width": 1}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=frame["time"], y=frame["value"], name="value", line={"width": 1}), row=1, col=1)
     hits = frame[frame["detected"]]
     fig.add_trace(
         go.Scatter(
@@ -124,7 +124,7 @@ def series_chart(
         col=1,
     )
     fig.add_trace(
-        go.Scattergl(x=frame["time"], y=frame["score"], name="anomaly score", line={"width": 1, "color": "#7f7f7f"}),
+        go.Scatter(x=frame["time"], y=frame["score"], name="anomaly score", line={"width": 1, "color": "#7f7f7f"}),
         row=2,
         col=1,
     )
@@ -390,6 +390,7 @@ def render_multivariate() -> None:
     )
     chart = px.scatter(
         view,
+        render_mode="svg",  # 2,000 points draw at once in SVG; WebGL must first start a context (seconds without a GPU)
         x="pc1",
         y="pc2",
         color="status",
