@@ -6,12 +6,14 @@ from urllib.parse import quote
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import ui
+from app_pages import lifecycle, minilm, ui
 from engines import news
 from engines.core import settings
 from engines.core.errors import InputError, SourceError
+from engines.encoder_identity import NO_ENCODER
 from engines.registry import get_demo
 
 DEMO = get_demo("news")
@@ -36,10 +38,30 @@ ui.page_header(
 
 
 # ------------------------------------------------------------------ resources
-@st.cache_resource(max_entries=1, show_spinner="Training the category classifier (once per server)…")
-def classifier(settings_key: tuple):
-    """The category classifier (BBC News when the data directory has it, else the bundled sample) and its data."""
-    return news.load_or_train()
+@st.cache_resource(max_entries=2, show_spinner=False)
+def category_data(settings_key: tuple):
+    """BBC News when the data directory has it, else the bundled sample articles (resolved and read once)."""
+    return news.load_training_data()
+
+
+def classifier():
+    """The category classifier and the dataset it learnt from: shipped for the sample, else trained in the background
+    (the classifier shipped for the sample answers meanwhile, and the sidebar shows the training's progress)."""
+    resolved, frame = category_data(ui.settings_key())
+    served = lifecycle.serve(
+        news.request(news.CategoriserConfig(), (resolved, frame)),
+        fallback=None if resolved.is_sample else news.sample_request(),
+        what="the category classifier",
+    )
+    return served.model, (sample_data() if served.is_fallback else resolved)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def sample_data():
+    """The bundled sample as a resolved dataset (what the shipped classifier learnt from)."""
+    from engines.core.data_sources import bundled_sample
+
+    return bundled_sample(news.BBC_NEWS)
 
 
 @st.cache_resource(max_entries=2)
@@ -53,15 +75,62 @@ def fetcher(allow_private: bool) -> news.Fetcher:
 
 
 def encoder_in_use():
-    encoder, _where = ui.sentence_encoder(ui.settings_key())
+    """The shared MiniLM, waited for (scoring invented topics and indexing live feeds need it); None without one."""
+    with st.spinner("Loading the MiniLM sentence encoder (once per server)…"):
+        encoder, _where = minilm.encoder(wait=True)
     return encoder
 
 
-@st.cache_resource(max_entries=2, show_spinner="Grouping, categorising and embedding the sample articles…")
-def sample_index(hour: datetime, settings_key: tuple) -> news.ArticleIndex:
-    """The bundled sample, dated as if gathered this hour, grouped, categorised, embedded and summarised."""
-    model, _data = classifier(settings_key)
-    return news.build_index(news.load_samples(as_of=hour), classifier=model, encoder=encoder_in_use())
+@st.cache_resource(max_entries=2, show_spinner=False)
+def encoder_identity(settings_key: tuple):
+    """The encoder's identity (its weights' sha256) and the folder it loads from, without loading it."""
+    from engines.core.embeddings import MINILM
+    from engines.core.model_sources import resolve_model
+    from engines.encoder_identity import encoder_identity
+
+    return encoder_identity(), resolve_model(MINILM).path
+
+
+def sample_encoder():
+    """What embeds the sample articles now, what was computed ahead for them, and the job computing that.
+
+    MiniLM's vectors of the sample shipped with the gallery (the same numbers as the encoder's, without loading
+    it), else the loaded MiniLM, else word hashing while the vectors are computed in the background. Returns
+    ``(encoder or None, computed-ahead vectors and categories or None, the job or None)``.
+    """
+    identity, path = encoder_identity(ui.settings_key())
+    if identity == NO_ENCODER:
+        return None, None, None
+    wanted = news.vectors_request(identity)
+    found = lifecycle.cached_model(wanted)
+    if found is None:
+        job = lifecycle.start_training(wanted)
+        if lifecycle.wait_for_training():
+            job.done.wait(lifecycle.WAIT_LIMIT_S)
+            found = lifecycle.cached_model(wanted)
+    if found is not None:
+        return news.ShippedEncoder(found[0], path), found[0], None
+    loaded = minilm.encoder()
+    if loaded is not None and loaded[0] is not None:
+        return loaded[0], None, None
+    return None, None, job
+
+
+def sample_classifier():
+    """The shipped classifier of the sample, loaded in the background from the page's arrival (scikit-learn takes
+    seconds to import on a cold server, and the first feed needs only the categories computed ahead)."""
+    return minilm.in_background("news-classifier", lambda: lifecycle.cached_model(news.sample_request()))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Grouping and categorising the sample articles…")
+def sample_index(hour: datetime, settings_key: tuple, model_key: str, encoder_kind: str, _model, _encoder, _ahead):
+    """The bundled sample, dated as if gathered this hour, grouped, categorised, embedded and summarised.
+
+    ``_ahead``: what the gallery computed ahead for the sample (its grouping into stories), or None.
+    """
+    articles = news.load_samples(as_of=hour)
+    clusters = _ahead.clusters(articles) if _ahead is not None else None
+    return news.build_index(articles, classifier=_model, encoder=_encoder, clusters=clusters)
 
 
 def newsapi_key() -> str:
@@ -115,7 +184,7 @@ def live_refresh(sources: list[news.Source]) -> None:
         result = news.refresh(sources, newsapi_key=key or None, fetcher=fetcher(allow_private), progress=progress)
     index = None
     if result.articles:
-        model, _data = classifier(ui.settings_key())
+        model, _data = classifier()
         with ui.progress_status(f"Grouping and ranking {len(result.articles)} articles") as progress:
             index = news.build_index(result.articles, classifier=model, encoder=encoder_in_use(), progress=progress)
     st.session_state[LIVE] = (result, index)
@@ -143,9 +212,21 @@ if mode == FEEDS:
 
         auto_refresh_clock()
 
+training_data = category_data(ui.settings_key())[0]
+vectors_job, model = None, None
+model_title = news.PIPELINES[news.CategoriserConfig().pipeline]["title"]
 try:
     if mode == SAMPLE:
-        base = sample_index(hour, ui.settings_key())
+        embedder, ahead, vectors_job = sample_encoder()
+        categories = news.ShippedCategories(ahead) if ahead is not None and training_data.is_sample else None
+        if categories is not None and categories.covers(news.load_samples(as_of=hour)):
+            sample_classifier()  # the model itself, for the model card and live feeds, loads meanwhile
+            labeller, labels = categories, "computed ahead"
+        else:
+            model, training_data = classifier()
+            labeller, labels = model, f"{model.card_.model}|{id(model)}"
+        kind = type(embedder).__name__ if embedder is not None else "hashing"
+        base = sample_index(hour, ui.settings_key(), labels, kind, labeller, embedder, ahead)
         refreshed = None
     else:
         refreshed, base = st.session_state.get(LIVE, (None, None))
@@ -153,13 +234,24 @@ except (InputError, SourceError) as exc:
     st.error(str(exc))
     st.stop()
 
-model, training_data = classifier(ui.settings_key())
 if mode == SAMPLE:
     st.warning("**Sample articles.** 107 short fictional articles written by this project "
                "(`data/make_news_sample.py`), dated as if gathered in the last days. Switch to *Live feeds* in the "
                "sidebar when the server has internet.", icon="🧪")  # fmt: skip
-encoder, where = ui.sentence_encoder(ui.settings_key())
-encoder_name = getattr(where, "notice", "") if encoder is not None else "word hashing (MiniLM not found)"
+loaded = minilm.encoder()
+if loaded is not None:
+    encoder, where = loaded
+    encoder_name = getattr(where, "notice", "") if encoder is not None else "word hashing (MiniLM not found)"
+elif vectors_job is not None:
+    encoder_name = "word hashing for now (MiniLM is loading; the page switches when it is ready)"
+    minilm.switch_when_ready(
+        "Similarities use word hashing until MiniLM has embedded the sample articles.", vectors_job
+    )
+else:
+    encoder_name = (
+        "all-MiniLM-L6-v2 (the sample articles' embeddings ship with the gallery; the encoder itself loads in the "
+        "background, for invented topics)"
+    )
 trained_on = (
     "the bundled sample articles (BBC News is not in the data directory)"
     if training_data.is_sample
@@ -168,7 +260,7 @@ trained_on = (
 ui.source_caption(
     "Bundled sample articles" if mode == SAMPLE else "Your feeds", "",
     "written by the project" if mode == SAMPLE else "fetched now", "fictional" if mode == SAMPLE else "the publishers'",
-    f"categories: {model.card_.model} trained on {trained_on} · similarity and topics: {encoder_name}",
+    f"categories: {model_title} trained on {trained_on} · similarity and topics: {encoder_name}",
 )  # fmt: skip
 if base is None:
     if refreshed is None:
@@ -302,10 +394,10 @@ def render_card(item: news.Ranked, position: int) -> None:
                 f"coverage × {config.coverage_weight:.2f}": item.coverage * config.coverage_weight,
                 "diversity penalty": -item.diversity_penalty,
             }
-            parts = pd.DataFrame({"part": list(weighted), "points": list(weighted.values())})
-            figure = px.bar(parts, x="points", y="part", orientation="h",
-                            title=f"score {item.score:.2f} = the sum of these")  # fmt: skip
-            figure.update_layout(height=220, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_title=None)
+            # graph_objects, not plotly express: ten of these are drawn with every feed, and express takes ~0.15 s each
+            figure = go.Figure(go.Bar(x=list(weighted.values()), y=list(weighted), orientation="h"))
+            figure.update_layout(title=f"score {item.score:.2f} = the sum of these", height=220,
+                                 margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="points", yaxis_title=None)  # fmt: skip
             st.plotly_chart(figure, width="stretch", key=f"news_why_{position}")
 
 
@@ -385,6 +477,12 @@ def render_sources() -> None:
 
 # ------------------------------------------------------------------ 🪪 model card
 def render_card_tab() -> None:
+    if mode == SAMPLE and training_data.is_sample:
+        with st.spinner("Loading the category classifier…"):
+            loaded = sample_classifier().wait()
+        model = loaded[0] if loaded is not None else classifier()[0]
+    else:
+        model = classifier()[0]
     ui.model_card(model.card_, "news_classifier_card.md")
     confusion = pd.DataFrame(model.confusion_, index=model.classes_, columns=model.classes_)
     figure = px.imshow(confusion, text_auto=True, color_continuous_scale="Blues",

@@ -12,8 +12,10 @@ Typical use (a page does the same, with Streamlit caching around the slow calls)
 
 from engines.news.categorise import (
     BBC_NEWS,
+    CACHE,
     CATEGORIES,
     DEFAULT_PIPELINE,
+    ENGINE,
     PIPELINES,
     CategoriserConfig,
     CategoryPrediction,
@@ -55,12 +57,23 @@ from engines.news.newsapi import parse_response as parse_newsapi
 from engines.news.newsapi import request_url as newsapi_url
 from engines.news.rank import Profile, RankConfig, Ranked, feed_frame, rank
 from engines.news.samples import REFERENCE_TIME, SAMPLE_PROVENANCE, load_samples, sample_stories
+from engines.news.shipped import (
+    ShippedCategories,
+    ShippedEncoder,
+    TextVectors,
+    request,
+    sample_request,
+    shipped_requests,
+    vectors_request,
+)
 
 __all__ = [
     "BBC_NEWS",
+    "CACHE",
     "CATEGORIES",
     "DEFAULT_FEEDS",
     "DEFAULT_PIPELINE",
+    "ENGINE",
     "NEWSAPI_ENDPOINT",
     "PIPELINES",
     "REFERENCE_TIME",
@@ -84,9 +97,12 @@ __all__ = [
     "RankConfig",
     "Ranked",
     "Refresh",
+    "ShippedCategories",
+    "ShippedEncoder",
     "Source",
     "SourceHealth",
     "SourceKind",
+    "TextVectors",
     "TooLarge",
     "Topic",
     "assign_topics",
@@ -115,9 +131,13 @@ __all__ = [
     "read_bbc",
     "read_sample",
     "refresh",
+    "request",
+    "sample_request",
     "sample_stories",
+    "shipped_requests",
     "short_summary",
     "train",
+    "vectors_request",
     "zero_shot",
     "zero_shot_classify",
 ]

@@ -150,6 +150,7 @@ def build_index(
     topics: Sequence[Topic] = (),
     dedupe: DedupeConfig | None = None,
     summarise: bool = True,
+    clusters: Sequence[Cluster] | None = None,
     progress: Progress = null_progress,
 ) -> ArticleIndex:
     """Group duplicates, categorise, embed, score topics and summarise, once per refresh.
@@ -161,6 +162,8 @@ def build_index(
         topics: Invented topics to score now (more later with :meth:`ArticleIndex.with_topics`).
         dedupe: Near-duplicate threshold.
         summarise: Compute short summaries (off: the description is used as is).
+        clusters: ``cluster(articles, dedupe)`` computed ahead (the bundled sample's grouping ships with the
+            gallery, so its first feed needs no scikit-learn); None groups the articles here.
         progress: Reports each stage; ends at 1.0.
 
     Raises:
@@ -175,7 +178,7 @@ def build_index(
     started = time.perf_counter()
     notes: list[str] = []
     progress(0.02, f"Grouping near-duplicates among {len(articles)} articles")
-    clusters = cluster(articles, dedupe)
+    clusters = list(clusters) if clusters is not None else cluster(articles, dedupe)
     merged = len(articles) - len(clusters)
     if merged:
         notes.append(f"{merged} duplicate or near-duplicate article(s) grouped under {len(clusters)} stories.")
