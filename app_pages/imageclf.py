@@ -22,13 +22,13 @@ import plotly.express as px
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from app_pages import jobs, ui
+from app_pages import jobs, lifecycle, ui
 from app_pages.jobs import TrainingJob
 from engines.core.errors import InputError, SourceError
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.imageclf import digits as dg
+from engines.imageclf import digits_store, zipdata
 from engines.imageclf import optimize as opt
-from engines.imageclf import zipdata
 from engines.imageclf.images import Preprocess, preprocessed_preview, read_image, to_digit_grid
 from engines.registry import get_demo
 
@@ -47,7 +47,7 @@ DIGITS_TAB, OPTIMISE_TAB, PHOTO_TAB, CUSTOM_TAB, CARD_TAB = (
     "🧺 Your own classes",
     "🪪 Model card",
 )
-PAGE_DIGITS = dg.DigitsConfig(max_seconds=120.0)  # the engine's defaults (~10 s on two cores), with a safety budget
+PAGE_DIGITS = digits_store.page_config()  # the engine's defaults with a time budget: the shipped model's settings
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 TOP_K = 5
 EXAMPLE_CLASSES = ("circles", "squares", "triangles")  # the built-in example dataset, drawn in code
@@ -68,8 +68,9 @@ EXPECTED_LAYOUT = """my-classes.zip
 ui.page_header(
     DEMO,
     "A convolutional neural network learns its own filters: small patterns of strokes, edges and colours that it "
-    "combines into an answer. Train one here on scikit-learn's handwritten digits in about ten seconds and watch "
-    "its loss fall, see which digits it confuses, then make it faster with int8 quantization and layer fusion. "
+    "combines into an answer. One trained on scikit-learn's handwritten digits comes with the gallery: see its "
+    "learning curve and which digits it confuses, retrain it with your own settings and watch its loss fall, then "
+    "make it faster with int8 quantization and layer fusion. "
     "Upload any photo (or take one) to see what a network pretrained on ImageNet makes of it, and which parts of "
     "the picture decided the answer; or teach it your own classes from a ZIP of folders, on frozen pretrained "
     "features when a pretrained network is available and with a small CNN trained from scratch otherwise.",
@@ -88,18 +89,6 @@ def transfer_module() -> Any:
 def digits_split() -> dg.DigitsSplit:
     """scikit-learn's digits, split as in its example (first half trains, second half tests)."""
     return dg.load_split()
-
-
-@st.cache_resource(max_entries=1, show_spinner="Fitting scikit-learn's SVC baseline…")
-def svc_baseline() -> tuple[float, float]:
-    """Test accuracy and training seconds of scikit-learn's example SVC(gamma=0.001) on the same split."""
-    return dg.svc_baseline(digits_split())
-
-
-@st.cache_resource(max_entries=1, show_spinner=False)
-def finished_digits() -> dict[dg.DigitsConfig, Any]:
-    """Digits networks trained with the page's default settings, shared by every session (a new visitor needn't wait)."""
-    return {}
 
 
 @st.cache_resource(max_entries=1, show_spinner="Looking for a pretrained ImageNet classifier…")
@@ -134,34 +123,43 @@ class CustomTrained:
 
 
 def start_digits(config: dg.DigitsConfig) -> TrainingJob:
-    """Train the digits CNN in the background; its curve grows one point per epoch."""
-    split = digits_split()
+    """Train the digits CNN in the background queue; its curve grows one point per epoch.
+
+    Shared: keyed by the settings, so a visitor with the same settings joins it, and it finishes (and is saved
+    for the next visitor when it ran all its epochs) even when its visitor leaves.
+    """
+    wanted = digits_store.request(config)
 
     def work(job: TrainingJob) -> dg.DigitsResult:
-        return dg.train_digits(config, job.report, lambda point: job.curve.append(asdict(point)), job.stop, split)
+        return digits_store.train_and_save(wanted, job.report, lambda point: job.curve.append(asdict(point)), job.stop)
 
-    job = TrainingJob("digits", work, config)
+    job = jobs.start(wanted.job_key, wanted.title, work, private=False, context=wanted.config)
     st.session_state[DIGITS_JOB] = job
     return job
 
 
 def harvest_jobs() -> None:
-    """Move finished trainings into the session (and a default-settings digits network into the shared shelf)."""
+    """Move finished trainings into the session; a returning visitor picks up the running job of its settings."""
     job: TrainingJob | None = st.session_state.get(DIGITS_JOB)
-    if job is not None and job.harvest():
+    if job is None or job.done.is_set():
+        try:
+            shared = jobs.find(digits_store.request(digits_config()).job_key)
+        except InputError:
+            shared = None
+        if shared is not None and jobs.running(shared):
+            st.session_state[DIGITS_JOB] = job = shared
+    if jobs.harvest(job):
         st.session_state[DIGITS_RESULT] = job.result
         st.session_state.pop(OPTIMISED_KEY, None)
-        if job.context == PAGE_DIGITS and job.result.stopped_by == "all epochs":
-            finished_digits()[PAGE_DIGITS] = job.result
     job = st.session_state.get(CUSTOM_JOB)
-    if job is not None and job.harvest():
+    if jobs.harvest(job):
         st.session_state[CUSTOM_RESULT] = CustomTrained(job.result, job.context)
 
 
 def running(key: str) -> TrainingJob | None:
-    """The job under ``key`` while it runs, else None."""
+    """The job under ``key`` while it is queued or runs, else None."""
     job: TrainingJob | None = st.session_state.get(key)
-    return job if job is not None and not job.done.is_set() else None
+    return job if jobs.running(job) else None
 
 
 # ------------------------------------------------------------------ pictures drawn in code (presets)
@@ -379,9 +377,26 @@ def show_notes(loaded: Any) -> None:
     st.caption(f"**Read:** {described}. {changes}")
 
 
+def digits_served() -> tuple[Any, str] | None:
+    """The digits network shown and where it comes from: this session's training, else the network saved for the
+    current settings, else the one shipped with the gallery (the page's defaults); None when there is none."""
+    if DIGITS_RESULT in st.session_state:
+        return st.session_state[DIGITS_RESULT], "trained in this session"
+    try:
+        wanted = [digits_store.request(digits_config())]
+    except InputError:
+        wanted = []
+    for request in [*wanted, digits_store.request(PAGE_DIGITS)]:
+        found = lifecycle.cached_model(request)
+        if found is not None:
+            return found[0], found[1]
+    return None
+
+
 def digits_model() -> Any:
-    """The digits result of this session, or the shared one trained with the page's default settings."""
-    return st.session_state.get(DIGITS_RESULT) or finished_digits().get(PAGE_DIGITS)
+    """The digits network shown (see :func:`digits_served`), or None."""
+    served = digits_served()
+    return served[0] if served is not None else None
 
 
 def train_digits_button(label: str, key: str) -> None:
@@ -452,7 +467,7 @@ with st.sidebar:
     for job_key, where in ((DIGITS_JOB, DIGITS_TAB), (CUSTOM_JOB, CUSTOM_TAB)):
         active = running(job_key)
         if active is not None and st.session_state.get(TAB_KEY) != where:
-            jobs.sidebar_progress(active, f"⏳ Training {active.name} (see **{where}**)")
+            jobs.sidebar_progress(active, f"⏳ {active.title} (see **{where}**)")
 
 
 # ------------------------------------------------------------------ ✏️ digits
@@ -495,13 +510,14 @@ def render_digits() -> None:
         "https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits",
         "bundled with scikit-learn; first half (898 digits) trains, second half (899, other writers) tests",
         "CC BY 4.0",
-        "a small CNN (two convolution blocks) trained in this page with PyTorch",
+        "a small CNN (two convolution blocks) trained with PyTorch: shipped with the gallery, or retrained here",
     )
     st.markdown(
         "1,797 digits written by 43 people, scanned and shrunk to 8×8 cells of 17 grey levels. As in scikit-learn's "
         "example, the first half trains and the second half, **written by other people**, tests. Press **Train the "
         "CNN** and watch its loss and accuracy, epoch by epoch (the last tenth of the training half is the "
-        "validation part)."
+        "validation part). The network below comes trained; change the settings and press **Train the CNN** to "
+        "watch one learn."
     )
     job = running(DIGITS_JOB)
     digits_settings()
@@ -516,29 +532,34 @@ def render_digits() -> None:
         st.info(f"**Training the digits CNN** ({job.context.epochs} epochs, width {job.context.width}).", icon="⏳")
         render_live(job, "val", "ic_stop_digits", "ic_live")
         return
-    finished: TrainingJob | None = st.session_state.get(DIGITS_JOB)
-    if finished is not None and finished.error:
-        st.error(finished.error)
-    result = digits_model()
-    if result is None:
-        st.caption("Not trained yet: it takes about ten seconds on two CPU cores.")
+    problem = jobs.outcome(st.session_state.get(DIGITS_JOB))
+    if problem:
+        st.error(problem)
+    served = digits_served()
+    if served is None:
+        st.caption("Not trained yet: it takes about ten seconds on two idle CPU cores.")
         return
+    result, source = served
+    st.caption(f"**Network shown:** {source} ({result.model.config.epochs} epochs, width {result.model.config.width}).")
     render_digits_result(result)
     st.divider()
     render_try_digit(result)
 
 
 def render_digits_result(result: dg.DigitsResult) -> None:
-    svc_accuracy, svc_seconds = svc_baseline()
+    baseline = result.svc_baseline  # fitted with the network, on the same split (never in the page script)
     tiles = st.columns(4)
     tiles[0].metric(
         "CNN test accuracy",
         ui.percent(result.accuracy),
-        delta=f"{(result.accuracy - svc_accuracy) * 100:+.1f} points vs SVC",
+        delta=f"{(result.accuracy - baseline[0]) * 100:+.1f} points vs SVC" if baseline else None,
         help=f"{result.n_test} digits by writers the CNN never saw.",
     )
-    tiles[1].metric("SVC baseline", ui.percent(svc_accuracy), help="scikit-learn's example: SVC(gamma=0.001).")
-    tiles[2].metric("Training time", f"{result.train_seconds:.1f} s", help=f"SVC: {svc_seconds:.2f} s")
+    tiles[1].metric(
+        "SVC baseline", ui.percent(baseline[0]) if baseline else "–", help="scikit-learn's example: SVC(gamma=0.001)."
+    )
+    svc_time = f"SVC: {baseline[1]:.2f} s" if baseline else "SVC: not fitted"
+    tiles[2].metric("Training time", f"{result.train_seconds:.1f} s", help=svc_time)
     tiles[3].metric("Epochs", f"{len(result.curve)}", help=f"ended: {result.stopped_by}")
     wrong = len(result.mistakes)
     st.caption(
@@ -792,7 +813,7 @@ def render_as_digit(picture: Image.Image) -> None:
     )
     result = digits_model()
     if result is None:
-        st.info("The digits CNN is not trained yet in this session: train it (about ten seconds).", icon="✏️")
+        st.info("No digits CNN here: train it (about ten seconds on two idle cores).", icon="✏️")
         train_digits_button("Train the digits CNN", "ic_train_from_photo")
         return
     try:
@@ -931,15 +952,18 @@ def render_custom() -> None:
             def work(job: TrainingJob) -> Any:
                 return tr.train_custom(dataset, config, job.report, job.stop, classifier=classifier)
 
-            job = TrainingJob("your classifier", work, loaded)
+            # Private: the visitor's own pictures; cancelled by the queue once no page shows it.
+            job = jobs.start(
+                f"imageclf/custom/{loaded.id}", "Training your classifier", work, private=True, context=loaded
+            )
             st.session_state[CUSTOM_JOB] = job
     if job is not None:
         st.info(f"**Training on {len(job.context.dataset):,} images** ({how}).", icon="⏳")
         render_custom_live(job)
         return
-    finished: TrainingJob | None = st.session_state.get(CUSTOM_JOB)
-    if finished is not None and finished.error:
-        st.error(finished.error)
+    problem = jobs.outcome(st.session_state.get(CUSTOM_JOB))
+    if problem:
+        st.error(problem)
     trained: CustomTrained | None = st.session_state.get(CUSTOM_RESULT)
     if trained is None:
         return

@@ -186,6 +186,17 @@ class DigitsResult:
     n_val: int
     n_test: int
     threads: int
+    svc_baseline: tuple[float, float] | None = None  # scikit-learn's SVC on the same split: (accuracy, seconds)
+
+    @property
+    def metrics_(self) -> dict[str, float]:
+        """Held-out metrics (the lifecycle's manifest records them)."""
+        return {"accuracy": self.accuracy}
+
+    @property
+    def card_(self) -> ModelCard:
+        """The model card (the lifecycle's manifest records its title)."""
+        return model_card(self)
 
 
 def _to_tensor(grids: np.ndarray) -> torch.Tensor:

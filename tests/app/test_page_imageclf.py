@@ -112,16 +112,42 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_imageclf_opens_with_the_digits_data_and_a_train_button(page):
+def test_imageclf_opens_with_the_shipped_digits_cnn_results_at_once(page):
     at = page
     ok(at)
     assert any("scikit-learn digits" in c and "small CNN" in c for c in texts(at.caption)), texts(at.caption)
     assert not at.button(key="ic_train_digits").disabled
     assert not at.error
+    assert "ic_digits_job" not in at.session_state, "nothing trains on arrival"
+    assert any("shipped with the gallery" in c and "40 epochs" in c for c in texts(at.caption)), texts(at.caption)
+    tiles = metrics(at)
+    assert float(tiles["CNN test accuracy"].rstrip("%")) > 95, tiles
+    assert tiles["SVC baseline"] == "96.9%", tiles  # scikit-learn's published 0.97, fitted when the model was built
+    assert tiles["Epochs"] == "40"
+    counts = matrix(titled(at, "Confusion matrix")[0]["data"][0]["z"])
+    assert counts.sum() == 899
+    assert titled(at, "Loss") and titled(at, "Accuracy"), "the shipped learning curves are drawn"
+    assert any(m.startswith("The CNN reads") for m in texts(at.markdown)), "Try it reads a test digit at once"
     open_tab(at, TAB, CARD)
-    if "ic_digits" not in at.session_state:
-        assert any("No model trained yet" in t for t in texts(at.info)), texts(at.info)
+    assert any("Model card" in t and "67,754 weights" in t for t in texts(at.markdown)), texts(at.markdown)
     open_tab(at, TAB, DIGITS)
+
+
+def test_imageclf_a_second_visitor_joins_the_running_training_instead_of_copying_it(module_env):
+    first = open_page("imageclf")
+    tiny_digits(first, epochs=150)
+    first.button(key="ic_train_digits").click().run()
+    ok(first)
+    job = first.session_state["ic_digits_job"]
+    try:
+        second = open_page("imageclf")  # another visitor, or the same one back in a new tab, same settings
+        tiny_digits(second, epochs=150)
+        assert second.session_state["ic_digits_job"] is job, "the running job is shown, not a second copy"
+        assert any("Training the digits CNN" in t for t in texts(second.info)), texts(second.info)
+        assert second.button(key="ic_train_digits").disabled
+    finally:
+        job.stop.set()
+        assert job.done.wait(120)
 
 
 def test_imageclf_digits_cnn_trains_live_and_reads_test_digits(page):

@@ -249,3 +249,59 @@ def test_optimize_refuses_bad_input(trained, split):
         opt.optimize(model, split.x_test, split.y_test[:10])
     with pytest.raises(InputError, match="Timing rounds"):
         opt.optimize(model, split.x_test, split.y_test, split.x_train, rounds=0)
+
+
+# --- the lifecycle: artifact, shipped model, saving only whole trainings ----------------------------------------
+
+
+def test_artifact_roundtrip_keeps_everything_the_page_draws(trained, split, tmp_path):
+    from engines.core.artifacts import ArtifactStore
+    from engines.core.lifecycle import save
+    from engines.imageclf import digits_store as ds
+
+    result = trained[0]
+    result.svc_baseline = (0.97, 0.05)
+    request = ds.request(SMALL)
+    store = ArtifactStore(tmp_path)
+    folder = save(store, request, result, request.key)
+    assert {p.name for p in folder.rglob("*") if p.is_file()} == {"manifest.json", "model.safetensors", "results.json"}
+    assert not list(folder.rglob("*.joblib")) and not list(folder.rglob("*.pkl")), "no pickle in the artifact"
+    loaded, source = request.find(store, shipped=ArtifactStore(tmp_path / "no-shipped"))
+    assert source == "trained here earlier (disk cache)"
+    assert loaded.accuracy == result.accuracy and loaded.svc_baseline == (0.97, 0.05)
+    assert (loaded.confusion == result.confusion).all() and loaded.curve == result.curve
+    assert loaded.mistakes == result.mistakes and loaded.per_class == result.per_class
+    np.testing.assert_allclose(dg.predict_digits(loaded.model, split.x_test[:50]), dg.predict_digits(result.model, split.x_test[:50]), atol=1e-6)  # fmt: skip
+    (folder / "results.json").write_text(
+        (folder / "results.json").read_text().replace('"accuracy": 0', '"accuracy": 1')
+    )
+    assert request.find(store, shipped=ArtifactStore(tmp_path / "no-shipped")) is None, "an edited file is refused"
+
+
+def test_the_shipped_network_is_the_pages_default_and_verified():
+    from engines.core.lifecycle import SHIPPED, ShippedStore
+    from engines.imageclf import digits_store as ds
+
+    (request,) = ds.shipped_requests()
+    assert request.config == ds.page_config()
+    assert ShippedStore().verify(request.engine, request.shipped_key) is not None, (
+        "rebuild: build_models --only imageclf"
+    )
+    result, source = request.find()
+    assert source == SHIPPED and result.stopped_by == ds.ALL_EPOCHS and len(result.curve) == request.config.epochs
+    assert result.accuracy > 0.97 and result.svc_baseline is not None and result.confusion.sum() == 899
+
+
+def test_a_training_stopped_early_is_returned_but_not_saved(tmp_path):
+    from engines.core.artifacts import ArtifactStore
+    from engines.imageclf import digits_store as ds
+
+    request = ds.request(replace(SMALL, epochs=3, width=8))
+    stop = threading.Event()
+    stop.set()
+    store = ArtifactStore(tmp_path)
+    stopped = ds.train_and_save(request, stop=stop, store=store)
+    assert stopped.stopped_by == "stopped by the user" and not store.exists(request.engine, request.key)
+    whole = ds.train_and_save(request, store=store)
+    assert whole.stopped_by == ds.ALL_EPOCHS and store.exists(request.engine, request.key)
+    assert whole.svc_baseline is not None and 0.9 < whole.svc_baseline[0] < 1.0
