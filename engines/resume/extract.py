@@ -251,11 +251,13 @@ def detect_language(text: str) -> str:
     if len(words) < MIN_LANGUAGE_WORDS:
         return ""
     share = sum(w in ENGLISH_FUNCTION_WORDS for w in words) / len(words)
+    if share >= ENGLISH_FUNCTION_SHARE:
+        # English by its function words whatever langid says (resumes are terse lists of tool names, and langid
+        # alone mistakes some for other languages), so langid's model (2-10 s to load on a cold server) is not read.
+        return "en"
     import langid  # lazy: loads its model on first use
 
     code, _ = langid.classify(text[:5000])
-    if code == "en" or share >= ENGLISH_FUNCTION_SHARE:
-        return "en"  # resumes are terse lists of tool names; langid alone mistakes some for other languages
     return code
 
 
