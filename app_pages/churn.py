@@ -1,5 +1,7 @@
 """Customer churn predictor page: widgets -> engines.churn -> charts."""
 
+import hashlib
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -16,6 +18,7 @@ from engines.registry import get_demo
 DEMO = get_demo("churn")
 FIELD = "churn_f_"  # session-state prefix of the what-if fields
 BUSINESS = "churn_business"
+OWN_JOB, OWN_MODEL = "churn_own_job", "churn_user_model"  # the visitor's training on their upload, and its model
 
 ui.page_header(
     DEMO,
@@ -59,6 +62,7 @@ served = lifecycle.serve(
 model = served.model
 ui.source_notice(resolved, churn.MODELS[choice]["title"], lifecycle.source_note(served))
 
+on_demand.sidebar_progress(st.session_state.get(OWN_JOB), "Training on your file")
 business = st.session_state.get(BUSINESS, churn.Business())
 curve, best = model.profit(business)
 threshold = float(best["threshold"])
@@ -420,24 +424,29 @@ def render_upload() -> None:
         index=columns.index(guess) if guess else len(columns) - 1,
         key="churn_target",
     )
+    job_key = f"churn/upload/{hashlib.sha256(upload.getvalue()).hexdigest()}/{target}/{choice.value}"
+    work = None
     if st.button("Train on my data", type="primary", key="churn_train_upload"):
         try:
             prepared = churn.prepare_user_table(typed, target)
-            with ui.progress_status(f"Training on {len(prepared.y):,} rows of {upload.name}") as report:
-                mine = churn.train(
-                    churn.ChurnConfig(model=choice),
-                    prepared,
-                    data_title=upload.name,
-                    provenance="user upload",
-                    progress=report,
-                )
         except InputError as exc:
             st.error(str(exc))
             return
-        st.session_state["churn_user_model"] = (upload.name, prepared.notes, mine)
-    stored = st.session_state.get("churn_user_model")
-    if stored and stored[0] == upload.name:
-        name, notes, mine = stored
+        config = churn.ChurnConfig(model=choice)
+
+        def work(progress):
+            trained = churn.train(config, prepared, data_title=upload.name, provenance="user upload", progress=progress)
+            return prepared.notes, trained
+
+        st.session_state[OWN_JOB] = job_key
+    if st.session_state.get(OWN_JOB) == job_key:
+        title = f"Training {churn.MODELS[choice]['title']} on {upload.name}"
+        trained = on_demand.own_training(job_key, title, work)
+        if trained is not None:
+            st.session_state[OWN_MODEL] = (job_key, upload.name, *trained)
+    stored = st.session_state.get(OWN_MODEL)
+    if stored and stored[0] == job_key:
+        _, name, notes, mine = stored
         for note in notes:
             st.caption(note)
         m = mine.metrics_

@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import lifecycle, ui
+from app_pages import lifecycle, on_demand, ui
 from engines import movies
 from engines.core.errors import InputError, SourceError
 from engines.core.uploads import MAX_UPLOAD_BYTES
@@ -20,6 +20,7 @@ DEMO = get_demo("movies")
 RATINGS = "movies_ratings"  # session state: {item id: stars} of the visitor
 ALGORITHM = "movies_algorithm"
 FLOOR = "movies_min_ratings"
+OWN_JOB = "movies_own_job"  # the background training on the visitor's upload
 TOP_N = 10
 GOOD_START = (5, 10)  # how many ratings make a useful taste vector
 UPLOAD_MODELS = 3  # models trained on uploads kept in memory (shared by sessions, keyed by file sha)
@@ -120,6 +121,7 @@ ui.source_notice(
 if not resolved.is_sample and resolved.spec.citation:
     st.caption(f"**Cite:** {resolved.spec.citation}")
 
+on_demand.sidebar_progress(st.session_state.get(OWN_JOB), "Training on your ratings file")
 catalogue = model.catalogue()
 
 
@@ -530,12 +532,17 @@ def render_upload() -> None:
     if key not in store:
         try:
             mine = movies.read_ratings_upload(raw, data, upload.name)
-            with ui.progress_status(
-                f"Training on {len(mine.ratings):,} ratings by {mine.n_users:,} users from {upload.name}"
-            ) as report:
-                trained = movies.train(mine, config, provenance="user upload", progress=report)
         except InputError as exc:
             st.error(f"**{md(upload.name)} cannot be used.** {exc}")
+            return
+        job_key = st.session_state[OWN_JOB] = f"movies/upload/{key[0]}/{key[1]}"
+        trained = on_demand.own_training(
+            job_key,
+            f"Training on {len(mine.ratings):,} ratings by {mine.n_users:,} users from {upload.name}",
+            lambda progress: movies.train(mine, config, provenance="user upload", progress=progress),
+            auto=True,  # the upload is the request: no button
+        )
+        if trained is None:
             return
         store[key] = (mine, trained)
         while len(store) > UPLOAD_MODELS:
