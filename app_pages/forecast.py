@@ -1,5 +1,7 @@
 """Forecasting dashboard page: widgets -> engines.forecast -> charts."""
 
+import threading
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -89,6 +91,14 @@ def comparison_status(job: jobs.Job) -> None:
     if job.done.is_set():
         st.rerun(scope="app")
     st.progress(job.fraction, text=job.status_line())
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def preload_statsmodels() -> threading.Thread:
+    """Once per server, after the first view is drawn: import what live mode and the quick forecast use."""
+    thread = threading.Thread(target=fc.preload, name="forecast-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -619,3 +629,4 @@ TABS = {
 if st.session_state.pop(GOTO_FORECAST, False):
     st.session_state["forecast_tab"] = next(iter(TABS))
 ui.stateful_tabs(TABS, key="forecast_tab")
+preload_statsmodels()  # last: the page is on screen before the background import competes for the CPU

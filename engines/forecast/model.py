@@ -822,6 +822,16 @@ def autocorrelation(y: pd.Series, nlags: int) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ live mode
+def preload() -> None:
+    """Import the statsmodels parts that live mode, the quick forecast and the decomposition use (2 s cold).
+
+    The page calls it on a background thread once per server, so the first live tick does not pay for it.
+    """
+    import statsmodels.tsa.exponential_smoothing.ets
+    import statsmodels.tsa.seasonal
+    import statsmodels.tsa.stattools  # noqa: F401
+
+
 def quick_forecast(y: pd.Series, steps: int, *, coverage: float = 0.8, max_points: int = 400) -> pd.DataFrame:
     """A fast refit for live updates: ETS on the last ``max_points`` points (seasonal naive if ETS fails).
 
