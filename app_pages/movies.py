@@ -18,6 +18,7 @@ from engines.registry import get_demo
 
 DEMO = get_demo("movies")
 RATINGS = "movies_ratings"  # session state: {item id: stars} of the visitor
+RATED_ON = "movies_rated_on"  # session state: checksum of the catalogue those ratings refer to
 ALGORITHM = "movies_algorithm"
 FLOOR = "movies_min_ratings"
 OWN_JOB = "movies_own_job"  # the background training on the visitor's upload
@@ -122,6 +123,12 @@ if not resolved.is_sample and resolved.spec.citation:
     st.caption(f"**Cite:** {resolved.spec.citation}")
 
 on_demand.sidebar_progress(st.session_state.get(OWN_JOB), "Training on your ratings file")
+if st.session_state.setdefault(RATED_ON, served.request.data_sha256) != served.request.data_sha256:
+    # The shipped sample's recommenders answered while the real data's trained: the same movie ids name other
+    # movies in the real catalogue, so ratings made meanwhile cannot carry over.
+    if st.session_state.get(RATINGS):
+        st.info("The recommenders of the real data are ready: rate again in the real catalogue.", icon="🔄")
+    st.session_state[RATINGS], st.session_state[RATED_ON] = {}, served.request.data_sha256
 catalogue = model.catalogue()
 
 

@@ -210,3 +210,17 @@ def test_out_of_range_stars_in_state_show_an_error(stars):
     at.run()
     assert not at.exception
     assert any("out of range" in t and "Remove that rating" in t for t in texts(at.error)), texts(at.error)
+
+
+def test_ratings_made_on_another_catalogue_are_cleared_with_a_note():
+    # As when the shipped sample's recommenders answered while the real data's trained, then took over:
+    # the same ids name other movies, so the ratings made meanwhile are dropped and the visitor is told.
+    at = open_page("movies")
+    at.button(key=f"movies_preset_{SCIFI}").click().run()
+    assert rated(at)
+    at.session_state["movies_rated_on"] = "checksum of another catalogue"
+    at.run()
+    assert not at.exception
+    assert rated(at) == {}
+    assert any("rate again" in t for t in texts(at.info)), texts(at.info)
+    assert any(COLD_START in t for t in texts(at.info))
