@@ -1,10 +1,11 @@
 """Predictive text generator page: prompt -> engines.textgen (LSTM, n-gram, GPT-2) -> suggestions and streamed text."""
 
 import html
+import json
 import math
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -14,7 +15,9 @@ import streamlit as st
 from app_pages import jobs, ui
 from app_pages.jobs import TrainingJob
 from engines import textgen as tg
+from engines.core import threads
 from engines.core.errors import InputError, SourceError
+from engines.core.hashing import sha256_bytes, sha256_file
 from engines.core.settings import hub_allowed
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.registry import get_demo
@@ -26,6 +29,7 @@ PROMPT_KEY = "tg_prompt"
 PROMPT_READ_CHARS = 20_000  # the end of a longer text is what the model continues; reading all of it takes seconds
 MODEL_KEY = "tg_model"
 JOB_KEY = "tg_job"
+MINE_KEY = "tg_job_mine"  # the session's job was started here (its model is then selected for writing)
 TRAINED_KEY = "tg_trained"
 OUTPUT_KEY = "tg_output"
 TAB_KEY = "tg_tab"
@@ -72,6 +76,7 @@ def shipped_stamp() -> float:
 @st.cache_resource(max_entries=1, show_spinner="Loading the Shakespeare LSTM…")
 def shipped_model(stamp: float) -> tg.LanguageModel:
     """The shipped model, shared by every session (a SourceError is raised, so it is not cached)."""
+    threads.limit_torch()  # one torch thread on two CPUs, even if torch was imported before the budget was set
     return tg.load_shipped()
 
 
@@ -145,8 +150,27 @@ class Trained:
         return f"Your {level} LSTM trained on {self.corpus.name}"
 
 
-def start_training(corpus: Any, config: tg.TrainConfig) -> TrainingJob:
-    """Train an LSTM on ``corpus`` in the background; its curve grows at every evaluation."""
+def training_key(source: str, config: tg.TrainConfig) -> str:
+    """The queue's key of a training on a shared text: the text's identity and the settings (no text is read).
+
+    The bundled fables are named by their file's checksum and Tiny Shakespeare by the checksum its source
+    verifies, so a returning visitor's page can look the job up without cleaning the text again.
+    """
+    text_id = (
+        f"fables-{sha256_file(tg.corpus.BUNDLED_PATH)[:16]}"
+        if source == BUNDLED
+        else f"shakespeare-{tg.corpus.SHAKESPEARE.files['input.txt'][:16]}"
+    )
+    settings_id = sha256_bytes(json.dumps(asdict(config), sort_keys=True, default=str).encode())[:16]
+    return f"textgen/{text_id}/{settings_id}"
+
+
+def start_training(source: str, corpus: Any, config: tg.TrainConfig) -> TrainingJob:
+    """Train an LSTM on ``corpus`` in the background queue; its curve grows at every evaluation.
+
+    On the fables or Tiny Shakespeare the job is shared (keyed by text and settings: joined, never copied, and
+    finished when its visitor leaves); on an upload it is private (cancelled once its visitor stops watching).
+    """
 
     def work(job: TrainingJob) -> tg.LanguageModel:
         def on_eval(point: tg.Evaluation) -> None:
@@ -161,17 +185,43 @@ def start_training(corpus: Any, config: tg.TrainConfig) -> TrainingJob:
 
         return tg.train(corpus.text, config, data_name=corpus.name, progress=job.report, on_eval=on_eval, stop=job.stop)
 
-    return TrainingJob("your model", work, (corpus, config))
+    level = "character" if config.level is tg.Level.CHAR else "word"
+    title = f"Training a {level} LSTM on {corpus.name}"
+    if source == UPLOAD:
+        return jobs.start(f"textgen/upload/{corpus.sha256[:16]}", title, work, private=True, context=(corpus, config))
+    return jobs.start(training_key(source, config), title, work, private=False, context=(corpus, config))
+
+
+def shared_job_of_settings() -> TrainingJob | None:
+    """The shared training of the text and settings now in the training panel, when the queue holds one.
+
+    A visitor who comes back (a new session) finds the training of those settings still running, with its
+    progress, or finished, with its model, instead of starting a copy.
+    """
+    source = st.session_state.get("tg_corpus", BUNDLED)
+    if source not in (BUNDLED, SHAKESPEARE):
+        return None
+    try:
+        config = settings_config(tg.Level(st.session_state.get("tg_level", tg.Level.CHAR))).validate()
+    except (InputError, ValueError):
+        return None
+    return jobs.find(training_key(source, config))
 
 
 def harvest_job() -> None:
-    """Move a finished training into the session's models and select it for writing."""
+    """Move a finished training into the session's models (selected for writing when this session started it)."""
     job: TrainingJob | None = st.session_state.get(JOB_KEY)
-    if job is None or not job.harvest():
+    if not jobs.running(job):
+        shared = shared_job_of_settings()
+        if shared is not None and shared is not job and (jobs.running(shared) or job is None):
+            st.session_state[JOB_KEY] = job = shared
+            st.session_state[MINE_KEY] = False
+    if not jobs.harvest(job):
         return
     st.session_state[TRAINED_KEY] = Trained(job.result, *job.context)
-    st.session_state[MODEL_KEY] = TRAINED
-    st.session_state.pop(OUTPUT_KEY, None)
+    if st.session_state.get(MINE_KEY, True):
+        st.session_state[MODEL_KEY] = TRAINED
+        st.session_state.pop(OUTPUT_KEY, None)
     st.session_state.pop("tg_comparison", None)
 
 
@@ -234,6 +284,22 @@ def keep_widget_state() -> None:
         st.session_state[key] = st.session_state.get(key, value)
 
 
+def settings_config(level: tg.Level) -> tg.TrainConfig:
+    """The training settings of ``level`` as the session holds them (drawn or not: see keep_widget_state)."""
+    base = tg.PAGE_DEFAULT if level is tg.Level.CHAR else tg.PAGE_WORD_DEFAULT
+    key, state = level.value, st.session_state
+    return replace(
+        base,
+        hidden_size=int(state[f"tg_hidden_{key}"]),
+        num_layers=int(state[f"tg_layers_{key}"]),
+        seq_len=int(state[f"tg_seq_{key}"]),
+        learning_rate=float(state[f"tg_lr_{key}"]),
+        max_steps=int(state[f"tg_steps_{key}"]),
+        dropout=float(state[f"tg_dropout_{key}"]),
+        ema_decay=PAGE_EMA_DECAY if state[f"tg_average_{key}"] else 0.0,
+    )
+
+
 # ------------------------------------------------------------------ which model writes
 keep_widget_state()
 harvest_job()
@@ -262,8 +328,8 @@ with st.sidebar:
     st.subheader("Model")
     choice = st.selectbox("Writes with", list(titles), format_func=titles.get, key=MODEL_KEY) if titles else None
     job: TrainingJob | None = st.session_state.get(JOB_KEY)
-    if job is not None and not job.done.is_set() and st.session_state.get(TAB_KEY) != TRAIN_TAB:
-        jobs.sidebar_progress(job, "⏳ Training your model (see **Train your own**)")
+    if jobs.running(job) and st.session_state.get(TAB_KEY) != TRAIN_TAB:
+        jobs.sidebar_progress(job, f"⏳ {job.title} (see **Train your own**)")
 
 if shipped is None:
     st.error(
@@ -528,14 +594,11 @@ def training_corpus() -> Any:
 
 def hyperparameters(level: tg.Level) -> tg.TrainConfig:
     """The training settings; each level keeps its own widgets, starting from its page default."""
-    base = tg.PAGE_DEFAULT if level is tg.Level.CHAR else tg.PAGE_WORD_DEFAULT
     key = level.value
     columns = st.columns(3)
-    hidden = columns[0].number_input(
-        "Hidden units", 8, 2048, step=32, key=f"tg_hidden_{key}", help="Capacity, and cost."
-    )
-    layers = columns[1].number_input("LSTM layers", 1, 6, step=1, key=f"tg_layers_{key}")
-    seq_len = columns[2].number_input(
+    columns[0].number_input("Hidden units", 8, 2048, step=32, key=f"tg_hidden_{key}", help="Capacity, and cost.")
+    columns[1].number_input("LSTM layers", 1, 6, step=1, key=f"tg_layers_{key}")
+    columns[2].number_input(
         "Sequence length",
         4,
         512,
@@ -544,26 +607,17 @@ def hyperparameters(level: tg.Level) -> tg.TrainConfig:
         help=f"{'Characters' if level is tg.Level.CHAR else 'Words'} read before each weight update.",
     )
     columns = st.columns(3)
-    learning_rate = columns[0].number_input("Learning rate", 1e-5, 1.0, step=1e-3, format="%.4f", key=f"tg_lr_{key}")
-    steps = columns[1].number_input("Training steps", 10, 20_000, step=50, key=f"tg_steps_{key}")
-    dropout = columns[2].number_input("Dropout", 0.0, 0.9, step=0.05, key=f"tg_dropout_{key}")
-    average = st.checkbox(
+    columns[0].number_input("Learning rate", 1e-5, 1.0, step=1e-3, format="%.4f", key=f"tg_lr_{key}")
+    columns[1].number_input("Training steps", 10, 20_000, step=50, key=f"tg_steps_{key}")
+    columns[2].number_input("Dropout", 0.0, 0.9, step=0.05, key=f"tg_dropout_{key}")
+    st.checkbox(
         "Average the weights",
         key=f"tg_average_{key}",
         help="Keep a running average of the weights (about the last 50 steps) and measure it at every "
         "evaluation too; the better of the two is kept. Averaging smooths the noise of the last steps, "
         "which helps most when the model starts to overfit.",
     )
-    return replace(
-        base,
-        hidden_size=int(hidden),
-        num_layers=int(layers),
-        seq_len=int(seq_len),
-        learning_rate=float(learning_rate),
-        max_steps=int(steps),
-        dropout=float(dropout),
-        ema_decay=PAGE_EMA_DECAY if average else 0.0,
-    )
+    return settings_config(level)
 
 
 def render_job(job: TrainingJob) -> None:
@@ -571,7 +625,13 @@ def render_job(job: TrainingJob) -> None:
     corpus = job.context[0]
     st.info(
         f"**Training on {corpus.name}** ({corpus.characters:,} characters). You can keep writing with "
-        "the other models meanwhile; the new one is selected when it is ready.",
+        "the other models meanwhile; the new one is selected when it is ready. "
+        + (
+            "It trains on your upload: leave the page and it is cancelled."
+            if job.private
+            else "It trains on a text every visitor has: it finishes even if you leave, and the page shows it "
+            "again when you come back with the same settings."
+        ),
         icon="⏳",
     )
     jobs.live_panel(
@@ -588,9 +648,13 @@ def render_job(job: TrainingJob) -> None:
 def render_result(result: Trained) -> None:
     """Metrics and loss curve of the model trained in this session."""
     metrics = result.model.info.get("metrics", {})
+    selected = (
+        "is ready and selected for writing"
+        if st.session_state.get(MODEL_KEY) == TRAINED
+        else "is ready (trained on this server with these settings; pick it in the sidebar to write with it)"
+    )
     st.success(
-        f"**{result.title}** is ready and selected for writing ({metrics.get('stopped_by', 'done')}). "
-        "Open the **Write** tab to try it.",
+        f"**{result.title}** {selected} ({metrics.get('stopped_by', 'done')}). Open the **Write** tab to try it.",
         icon="✅",
     )
     tiles = st.columns(4)
@@ -614,7 +678,7 @@ def render_train() -> None:
         "**Stop**; the best weights are kept. Your text and model stay in this browser session."
     )
     job: TrainingJob | None = st.session_state.get(JOB_KEY)
-    running = job is not None and not job.done.is_set()
+    running = jobs.running(job)
     corpus = training_corpus()
     if corpus is not None:
         distinct = len(set(corpus.text))
@@ -642,14 +706,18 @@ def render_train() -> None:
         except InputError as exc:
             st.error(str(exc))
         else:
-            job = start_training(corpus, config)
+            job = start_training(st.session_state.get("tg_corpus", BUNDLED), corpus, config)
             st.session_state[JOB_KEY] = job
+            st.session_state[MINE_KEY] = True
+            if not jobs.running(job):  # the same settings finished a moment ago: that model, at once
+                st.rerun()
             running = True
     if running:
         render_job(job)
         return
-    if job is not None and job.error:
-        st.error(job.error)
+    problem = jobs.outcome(job)
+    if problem:
+        st.error(problem)
     result: Trained | None = st.session_state.get(TRAINED_KEY)
     if result is not None:
         render_result(result)

@@ -308,6 +308,7 @@ def test_imageclf_example_dataset_trains_a_small_cnn_offline_and_classifies(page
     at.number_input(key="ic_custom_epochs").set_value(3).run()
     at.button(key="ic_train_custom").click().run()
     ok(at)
+    assert at.session_state["ic_custom_job"].private, "the visitor's own pictures: cancelled once unwatched"
     wait_for(at, "ic_custom_job")
     assert any("small CNN trained from scratch at 64×64" in s for s in texts(at.success)), texts(at.success)
     tiles = metrics(at)

@@ -230,6 +230,34 @@ def test_textgen_stop_button_ends_training_with_a_model(page):
     assert at.selectbox(key="tg_model").value == "trained"
 
 
+def test_textgen_a_returning_visitor_finds_the_training_of_its_settings_not_a_copy(module_env):
+    first = open_page("textgen")
+    open_tab(first, TAB, TRAIN)
+    tiny_config(first, steps=4000)
+    first.button(key="tg_train").click().run()
+    ok(first)
+    job = first.session_state["tg_job"]
+    assert not job.private, "the bundled fables are shared data: the job outlives the visit"
+    try:
+        second = open_page("textgen")  # a new session: the visitor came back, or another one has the same settings
+        open_tab(second, TAB, TRAIN)
+        tiny_config(second, steps=4000)
+        assert second.session_state["tg_job"] is job, "the running job is shown, not a second copy"
+        assert any("Training on Fables" in t for t in texts(second.info)), texts(second.info)
+        assert second.button(key="tg_train").disabled
+    finally:
+        job.stop.set()
+        assert job.done.wait(120)
+    # Stopped early, its partial model is not what the next Train with these settings gets.
+    first.run()
+    first.button(key="tg_train").click().run()
+    ok(first)
+    again = first.session_state["tg_job"]
+    assert again is not job and not again.stop.is_set()
+    again.stop.set()
+    assert again.done.wait(120)
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
