@@ -39,7 +39,7 @@ ui.page_header(
     DEMO,
     "How many visitors will the site get next month, and how sure can we be? Pick a series below: page views, "
     "passengers, sales, CO2 or a stock price, or upload your own CSV. The page splits it into trend, seasonality "
-    "and noise, then fits six forecasting models: a seasonal naive baseline, exponential smoothing, SARIMA, Prophet, "
+    "and noise, then compares six forecasting models: a seasonal naive baseline, exponential smoothing, SARIMA, Prophet, "
     "gradient boosting on lag features and an ensemble. Each model is scored the honest way, by a **rolling-origin "
     "backtest**: it forecasts from several past dates using only the data before them, exactly as Prophet's "
     "cross-validation does. The forecast shown is the mean of the two models with the lowest backtest error (a "
