@@ -19,13 +19,12 @@ import pandas as pd
 from engines.core.card import ModelCard
 from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress, scaled
-from engines.core.text import english_text, inert_html
+from engines.core.text import CleanText, english_text, inert_html
 from engines.summarizer import extractive
 from engines.summarizer.preprocess import DocSentence, Prepared, prepare
 
 if TYPE_CHECKING:
     from engines.core.embeddings import SentenceEncoder
-    from engines.core.text import CleanText
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_DIR = ROOT / "data" / "summarizer_samples"
@@ -297,10 +296,36 @@ def summarize(
     Raises:
         InputError: for empty text, text without words, non-English text, or a bad config.
     """
-    config = config or SummarizerConfig()
     started = time.perf_counter()
     progress(0.02, "Cleaning the text")
-    clean = check_text(text)
+    return _summarize_clean(check_text(text), config, encoder, progress, started)
+
+
+def summarize_sample(
+    sample: Sample,
+    config: SummarizerConfig | None = None,
+    *,
+    encoder: SentenceEncoder | None = None,
+    progress: Progress = null_progress,
+) -> Summary:
+    """Summarise a bundled sample: what :func:`summarize` gives for its text, without the language detector.
+
+    The samples are English text this project wrote, already clean (a test checks both), so the detector,
+    whose model takes seconds to load on a cold server, is not needed for the page's first summary.
+    """
+    started = time.perf_counter()
+    clean = CleanText(sample.text, len(sample.text), "en", "English", 1.0)
+    return _summarize_clean(clean, config, encoder, progress, started)
+
+
+def _summarize_clean(
+    clean: CleanText,
+    config: SummarizerConfig | None,
+    encoder: SentenceEncoder | None,
+    progress: Progress,
+    started: float,
+) -> Summary:
+    config = config or SummarizerConfig()
     notes = list(clean.notes)
     progress(0.1, "Splitting into sentences")
     document = prepare(clean.text, strip=config.strip_boilerplate)
@@ -527,7 +552,7 @@ def model_card(config: SummarizerConfig | None = None, samples: dict[str, Sample
     scores: dict[str, list[float]] = {name: [] for name in ROUGE_TYPES}
     started = time.perf_counter()
     for sample in samples.values():
-        result = summarize(sample.text, config)
+        result = summarize_sample(sample, config)
         for name, value in rouge(result.text, sample.reference).items():
             scores[name].append(value)
     seconds = time.perf_counter() - started

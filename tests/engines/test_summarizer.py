@@ -269,3 +269,15 @@ def test_default_beats_lead3_on_cnn_dailymail_sample(shared_data):
     for metric in sm.ROUGE_TYPES:
         assert default[metric] >= lead3[metric], (metric, default, lead3)
     assert default["s_per_article"] < 1.0
+
+
+def test_a_bundled_sample_skips_the_language_detector_and_gets_the_same_summary():
+    from engines.core.text import clean_text
+
+    for sample in sm.load_samples().values():
+        clean = clean_text(sample.text)
+        assert clean.text == sample.text and clean.language == "en", f"{sample.key} is not clean English"
+        for config in (sm.SummarizerConfig(), sm.SummarizerConfig(method="textrank", sentences=5)):
+            fast, checked = sm.summarize_sample(sample, config), sm.summarize(sample.text, config)
+            assert fast.text == checked.text and fast.chosen == checked.chosen, sample.key
+            assert fast.original_chars == checked.original_chars and fast.notes == checked.notes
