@@ -27,6 +27,7 @@ from engines.chatbot.retrieval import ENCODER_TOKENS, Mode, Retriever, remember_
 from engines.core import jobs
 from engines.core.documents import DOCUMENT_EXTENSIONS, read_document
 from engines.core.errors import InputError, SourceError
+from engines.core.lifecycle import ModelRequest
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.encoder_identity import NO_ENCODER
 from engines.registry import get_demo
@@ -62,22 +63,25 @@ def knowledge(settings_key: tuple[str, ...]) -> tuple[list[Passage], str]:
     return passages(default_sources()), encoder_identity()
 
 
-def knowledge_index(base_passages: list[Passage], identity: str) -> tuple[PassageIndex | None, jobs.Job | None]:
-    """The passages' MiniLM vectors (shipped, or from the disk cache), else None and the job rebuilding them."""
+def knowledge_index(base_passages: list[Passage], identity: str) -> tuple[PassageIndex | None, ModelRequest | None]:
+    """The passages' MiniLM vectors (shipped, or from the disk cache); else None and the request to rebuild them
+    (the page queues it once drawn; page tests wait for it here)."""
     if identity == NO_ENCODER:
         return None, None
     wanted = chat_index.request(base_passages, identity)
     found = lifecycle.cached_model(wanted)
     if found is not None:
         return found[0], None
-    job = lifecycle.start_training(wanted)
+    earlier = jobs.queue().get(wanted.job_key)
+    if earlier is not None and earlier.state == jobs.FAILED:  # not retried on every rerun: BM25 answers
+        return None, None
     if lifecycle.wait_for_training():
+        job = lifecycle.start_training(wanted)
         job.done.wait(lifecycle.WAIT_LIMIT_S)
         found = lifecycle.cached_model(wanted)
-        if found is not None:
-            return found[0], None
-        return (job.result if job.state == jobs.DONE else None), None
-    return None, job
+        if found is not None or job.state == jobs.DONE:
+            return (found[0] if found is not None else job.result), None
+    return None, wanted
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -344,25 +348,21 @@ previous question's words. Uploaded documents last for the session and are never
 
 
 # ------------------------------------------------------------------ the page
-minilm.in_background("chatbot-intents", train_intents)  # started now, ready by the first message
 base_passages, identity = knowledge(ui.settings_key())
-index, index_job = knowledge_index(base_passages, identity)
-loaded = minilm.encoder() if identity != NO_ENCODER else (None, "MiniLM is not installed here, so BM25 alone")
+index, rebuild = knowledge_index(base_passages, identity)
+loaded = minilm.loaded_encoder() if identity != NO_ENCODER else (None, "MiniLM is not installed here, so BM25 alone")
 encoder, where = loaded if loaded is not None else (None, None)
 index_key = "" if index is None else chat_index.request(base_passages, identity).key
 base = base_retriever(ui.settings_key(), index_key, index is not None and encoder is not None, index, encoder)
 if base.has_dense:
     encoder_notice = getattr(where, "notice", str(where))
-elif identity == NO_ENCODER or (loaded is not None and encoder is None):
-    encoder_notice = getattr(where, "notice", None) or str(where or "MiniLM is not installed here, so BM25 alone")
 else:
+    encoder_notice = getattr(where, "notice", None) or str(where or "MiniLM is not installed here, so BM25 alone")
+waiting = ""
+if not base.has_dense and identity != NO_ENCODER and (loaded is None or (encoder is not None and rebuild)):
     waiting = "the knowledge base's embeddings are being rebuilt" if loaded is not None else "MiniLM is loading"
     encoder_notice = f"BM25 alone for now: {waiting}"
-    minilm.switch_when_ready(
-        f"Answers use BM25 alone while {waiting} (seconds on a cold server); the page switches to hybrid "
-        "BM25 + MiniLM ranking when it is ready.",
-        job=index_job,
-    )
+notice = st.container()  # what answers meanwhile, drawn once the page is (see the end)
 generator, llm_note = language_model(ui.settings_key())
 generator_name = llm_note if generator is not None else ""
 llm_note = llm_note if generator is not None else f"none (answers are quoted). {llm_note}"
@@ -383,3 +383,16 @@ ui.stateful_tabs(
     },
     key=TAB_KEY,
 )
+
+# Background work starts once the page is drawn: an import in another thread holds the GIL and would slow it.
+minilm.in_background("chatbot-intents", train_intents)  # ready by the first message
+index_job = lifecycle.start_training(rebuild) if rebuild is not None else None
+if identity != NO_ENCODER:
+    minilm.encoder()
+if waiting:
+    with notice:
+        minilm.switch_when_ready(
+            f"Answers use BM25 alone while {waiting} (seconds on a cold server); the page switches to hybrid "
+            "BM25 + MiniLM ranking when it is ready.",
+            job=index_job,
+        )

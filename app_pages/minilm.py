@@ -44,14 +44,25 @@ class Loading:
         return self.value if self.done.is_set() else None
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _started(name: str, settings_key: tuple, _load: Callable[[], Any]) -> Loading:
-    """Start ``_load`` in a thread, once per server, name and settings."""
+@dataclass
+class _Registry:
+    """The server's background loads, by name and settings."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    loads: dict[tuple, Loading] = field(default_factory=dict)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _registry() -> _Registry:
+    return _Registry()
+
+
+def _start(name: str, load: Callable[[], Any]) -> Loading:
     loading = Loading()
 
     def run() -> None:
         try:
-            loading.value = _load()
+            loading.value = load()
         except Exception as exc:  # a page shows the reason instead of a dead thread
             log.exception("Loading %s failed", name)
             loading.error = f"{type(exc).__name__}: {exc}"
@@ -64,8 +75,21 @@ def _started(name: str, settings_key: tuple, _load: Callable[[], Any]) -> Loadin
 
 
 def in_background(name: str, load: Callable[[], Any]) -> Loading:
-    """The background load called ``name`` for the current settings, started now if it was not yet."""
-    return _started(name, ui.settings_key(), load)
+    """The background load called ``name`` for the current settings, started now if it was not yet.
+
+    Pages start loads at the end of their script: an import running in another thread holds the GIL for long
+    stretches and would slow the first result it is meant not to delay.
+    """
+    registry, key = _registry(), (name, ui.settings_key())
+    with registry.lock:
+        if key not in registry.loads:
+            registry.loads[key] = _start(name, load)
+        return registry.loads[key]
+
+
+def started(name: str) -> Loading | None:
+    """The load called ``name`` if it was started (any state); never starts one."""
+    return _registry().loads.get((name, ui.settings_key()))
 
 
 def _encoder_loading() -> Loading:
@@ -75,6 +99,8 @@ def _encoder_loading() -> Loading:
 
 def encoder(wait: bool = False) -> tuple[Any, Any] | None:
     """``(encoder, where)`` as ``ui.sentence_encoder`` gives them, or None while the encoder is still loading.
+
+    Starts the load when it was not started yet.
 
     Args:
         wait: Block until it is loaded (an action that cannot be answered without it).
@@ -86,6 +112,14 @@ def encoder(wait: bool = False) -> tuple[Any, Any] | None:
     return value
 
 
+def loaded_encoder() -> tuple[Any, Any] | None:
+    """Like :func:`encoder`, but never starts the load (a page starts it at the end of its script)."""
+    loading = started("minilm")
+    if loading is None or not loading.done.is_set():
+        return encoder() if lifecycle.wait_for_training() else None
+    return encoder()
+
+
 def switch_when_ready(text: str, job: jobs.Job | None = None) -> None:
     """A line that says what answers meanwhile; reruns the page once the encoder has loaded and ``job`` ended.
 
@@ -93,7 +127,7 @@ def switch_when_ready(text: str, job: jobs.Job | None = None) -> None:
         text: What answers meanwhile and what the page switches to.
         job: A background job the page also waits for (its progress and time estimate are shown).
     """
-    loading = _encoder_loading()
+    loading = _encoder_loading()  # started now if it was not yet
 
     @st.fragment(run_every=1.0)
     def watch() -> None:

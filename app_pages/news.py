@@ -220,7 +220,6 @@ try:
         embedder, ahead, vectors_job = sample_encoder()
         categories = news.ShippedCategories(ahead) if ahead is not None and training_data.is_sample else None
         if categories is not None and categories.covers(news.load_samples(as_of=hour)):
-            sample_classifier()  # the model itself, for the model card and live feeds, loads meanwhile
             labeller, labels = categories, "computed ahead"
         else:
             model, training_data = classifier()
@@ -238,7 +237,7 @@ if mode == SAMPLE:
     st.warning("**Sample articles.** 107 short fictional articles written by this project "
                "(`data/make_news_sample.py`), dated as if gathered in the last days. Switch to *Live feeds* in the "
                "sidebar when the server has internet.", icon="🧪")  # fmt: skip
-loaded = minilm.encoder()
+loaded = minilm.loaded_encoder()
 if loaded is not None:
     encoder, where = loaded
     encoder_name = getattr(where, "notice", "") if encoder is not None else "word hashing (MiniLM not found)"
@@ -504,3 +503,10 @@ ui.stateful_tabs(
     },
     key="news_tabs",
 )
+
+# Background loads start once the feed is drawn (an import in another thread holds the GIL and would slow it):
+# the classifier itself (the model card, live feeds) and MiniLM (invented topics).
+if training_data.is_sample:
+    sample_classifier()
+if encoder_identity(ui.settings_key())[0] != NO_ENCODER:
+    minilm.encoder()

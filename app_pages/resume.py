@@ -91,7 +91,7 @@ with st.sidebar:
         help="Off: the match score is lexical only (skills, keywords, title, years).",
     )
 
-loaded = minilm.encoder() if use_minilm else (None, "switched off")  # loads in the background; None meanwhile
+loaded = minilm.loaded_encoder() if use_minilm else (None, "switched off")  # None while it loads (see the end)
 ner_note = ""
 if use_ner:
     tagger, ner_note = ner_model(ui.settings_key())
@@ -440,3 +440,6 @@ ui.stateful_tabs(
     },
     key="resume_tabs",
 )
+
+if use_minilm:
+    minilm.encoder()  # loads in the background once the page is drawn (an import holds the GIL): a match waits for it
