@@ -1,23 +1,24 @@
 """Sentiment analyzer page: widgets -> engines.sentiment -> charts."""
 
-import threading
-
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import ui
+from app_pages import lifecycle, minilm, ui
 from engines import sentiment
+from engines.core import jobs
 from engines.core.errors import InputError, SourceError
-from engines.core.text import text_column
+from engines.core.text import detect_language, text_column
 from engines.core.uploads import FORMULA_NOTE, MAX_UPLOAD_BYTES, defuse_formulas, read_table
 from engines.registry import get_demo
+from engines.sentiment.scorers import EmbeddingScorer
 
 DEMO = get_demo("sentiment")
 TEXT_KEY = "sentiment_text"
 LINES_KEY = "sentiment_lines"
 COLOURS = {"positive": "#16a34a", "neutral": "#6b7280", "negative": "#dc2626"}
 ICONS = {"positive": "😊", "neutral": "😐", "negative": "😞"}
+TRAIN, LOADING = "must be trained", "MiniLM is loading"  # why a model cannot answer yet
 FALLBACK = sentiment.ModelName.TFIDF_LR  # answers at once while a transformer trains, or when it cannot load
 BATCH_EXAMPLE = "\n".join(
     [
@@ -48,45 +49,34 @@ def load_data(settings_key: tuple):
     return sentiment.load_dataset()
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
-def load_model(model: str, data_sha256: str, settings_key: tuple):
-    """A ready model shared by every session (from the artifact cache, or trained now when fast)."""
-    resolved, frame = load_data(settings_key)
-    return sentiment.load_or_train(sentiment.SentimentConfig(model=model), resolved, frame)
+def ready_model(wanted) -> tuple[sentiment.SentimentModel | None, str]:
+    """``(model, where it came from)`` when ``wanted`` can answer now, else ``(None, why not)``.
 
-
-class TrainingJob:
-    """Trains one model in a background thread; the page polls its progress (no st.* calls in the thread)."""
-
-    def __init__(self, model: str, settings_key: tuple) -> None:
-        self.fraction, self.message = 0.0, "Starting"
-        self.model = None
-        self.error: str | None = None
-        self.done = threading.Event()
-        # Not a daemon: torch must not be torn down mid-step at interpreter exit (that aborts the process).
-        self.thread = threading.Thread(target=self._run, args=(model, settings_key), daemon=False)
-        self.thread.start()
-
-    def _report(self, fraction: float, message: str) -> None:
-        self.fraction, self.message = fraction, message
-
-    def _run(self, model: str, settings_key: tuple) -> None:
-        try:
-            resolved, frame = load_data(settings_key)
-            config = sentiment.SentimentConfig(model=model)
-            self.model = sentiment.load_or_train(config, resolved, frame, progress=self._report)
-        except (SourceError, InputError, OSError) as exc:
-            self.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 (shown on the page instead of killing the thread silently)
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.done.set()
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def training_job(model: str, data_sha256: str, settings_key: tuple) -> TrainingJob:
-    """One background training per model, dataset and settings, shared by every session."""
-    return TrainingJob(model, settings_key)
+    Why not: ``TRAIN`` (it must be trained: the page queues that after drawing), ``LOADING`` (the MiniLM head waits
+    for the shared encoder), or the error of a training that failed. Shipped or cached models answer at once.
+    """
+    found = lifecycle.cached_model(wanted)
+    if found is None:
+        earlier = jobs.queue().get(wanted.job_key)
+        if earlier is not None and earlier.state == jobs.FAILED:
+            return None, earlier.error or "Training failed."
+        if not lifecycle.wait_for_training():
+            return None, TRAIN
+        job = lifecycle.start_training(wanted)
+        job.done.wait(lifecycle.WAIT_LIMIT_S)
+        found = lifecycle.cached_model(wanted) or ((job.result, lifecycle.TRAINED) if job.result else None)
+        if found is None:
+            return None, job.error or "Training failed."
+    model, source = found
+    scorer = model.scorer_
+    if isinstance(scorer, EmbeddingScorer) and not scorer.has_encoder:
+        loaded = minilm.loaded_encoder()
+        if loaded is None:
+            return None, LOADING
+        if loaded[0] is None:
+            return None, str(getattr(loaded[1], "notice", loaded[1]))
+        scorer.attach(loaded[0])  # the shared weights: the model's key names them
+    return model, source
 
 
 @st.cache_resource(max_entries=1, show_spinner="Looking for the pretrained pipeline…")
@@ -119,39 +109,29 @@ with st.sidebar:
 
 settings = ui.settings_key()
 config = sentiment.SentimentConfig(model=choice)
-model = None
+title, fallback_title = sentiment.MODELS[choice]["title"], sentiment.MODELS[FALLBACK]["title"]
+panel = st.container()  # the training's progress, drawn once the first answer is on screen (see the end)
+model, source, why, wanted, fast = None, "", "", None, None
 if choice is sentiment.ModelName.HUB:
-    model, why = load_hub(resolved.sha256, settings)
+    model, hub_error = load_hub(resolved.sha256, settings)
     if model is None:
-        st.warning(f"**Not available here.** {why} Showing {sentiment.MODELS[FALLBACK]['title']} instead.")
-elif choice in sentiment.NEEDS_ENCODER and not sentiment.is_cached(config, resolved):
-    job = training_job(choice.value, resolved.sha256, settings)
-    if job.done.is_set() and job.model is not None:
-        model = job.model
-    elif job.done.is_set():
-        st.warning(
-            f"**{sentiment.MODELS[choice]['title']} is not available here.** {job.error} "
-            f"Showing {sentiment.MODELS[FALLBACK]['title']} instead."
-        )
-    else:
-        st.info(
-            f"**Training {sentiment.MODELS[choice]['title']} on {len(frame):,} sentences** (first visit only; the "
-            f"result is cached on disk). Until it is ready, answers come from {sentiment.MODELS[FALLBACK]['title']}.",
-            icon="⏳",
-        )
-
-        @st.fragment(run_every=1.0)
-        def training_progress() -> None:
-            if job.done.is_set():
-                st.rerun(scope="app")
-            st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
-
-        training_progress()
+        st.warning(f"**Not available here.** {hub_error} Showing {fallback_title} instead.")
 else:
-    model = load_model(choice.value, resolved.sha256, settings)
+    wanted = sentiment.request(config, (resolved, frame))
+    fast = sentiment.request(sentiment.SentimentConfig(model=FALLBACK), (resolved, frame))
+    model, why = ready_model(wanted)
+    source, why = (why, "") if model is not None else ("", why)
 if model is None:
-    model = load_model(FALLBACK.value, resolved.sha256, settings)
-ui.source_notice(resolved, sentiment.MODELS[model.name]["title"])
+    fallback = lifecycle.cached_model(fast) if fast is not None else None
+    fallback = fallback or lifecycle.cached_model(sentiment.sample_request(FALLBACK))
+    if fallback is None:  # nothing shipped (a broken install): train the fast model, with its progress panel
+        served = lifecycle.serve(sentiment.sample_request(FALLBACK), what="the TF-IDF model")
+        fallback = (served.model, served.source)
+    model, source = fallback
+    if why not in ("", TRAIN, LOADING):
+        st.warning(f"**{title} is not available here.** {why} Showing {fallback_title} instead.")
+note = lifecycle.source_note(lifecycle.Served(model, source, None)) if source else ""
+ui.source_notice(resolved, sentiment.MODELS[model.name]["title"], note)
 
 
 # ------------------------------------------------------------------ try it
@@ -448,3 +428,24 @@ TABS = {
     "🪪 Model card": render_card,
 }
 ui.stateful_tabs(TABS, key="sentiment_tab")
+
+# Background work starts once the first answer is drawn: a training or an import running meanwhile would slow it.
+# The language detector first: the presets skip it, a typed text needs it (its model takes seconds to load).
+minilm.in_background("language-detector", lambda: detect_language(sentiment.EXAMPLES["Happy customer"]))
+if why == TRAIN:
+    if not resolved.is_sample and lifecycle.cached_model(fast) is None:
+        lifecycle.start_training(fast)  # the fast model of the real data first: it is ready in seconds
+    job = lifecycle.start_training(wanted)
+    with panel:
+        st.info(
+            f"**Training {title} on {len(frame):,} sentences** in the background (once per server: it is saved "
+            f"for every later visitor). Until it is ready, answers come from {fallback_title}, {source}; the page "
+            "switches by itself.",
+            icon="⏳",
+        )
+        minilm.switch_when_ready(f"Training {title}", job)
+elif why == LOADING:
+    with panel:
+        st.info(f"**MiniLM is loading** (about ten seconds on a cold server). Until then, answers come from "
+                f"{fallback_title}, {source}; the page switches by itself.", icon="⏳")  # fmt: skip
+        minilm.switch_when_ready(f"Loading MiniLM for {title}")

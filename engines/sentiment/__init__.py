@@ -2,7 +2,9 @@
 
 from engines.sentiment.data import LABELS, UCI_SENTENCES, load_dataset, parse_labelled_file, parse_sample, parse_uci
 from engines.sentiment.model import (
+    CACHE,
     DEFAULT_MODEL,
+    ENGINE,
     EXAMPLES,
     FAST_MODELS,
     MAX_BATCH,
@@ -21,12 +23,17 @@ from engines.sentiment.model import (
     evaluate,
     is_cached,
     load_or_train,
+    request,
+    sample_request,
+    shipped_requests,
     train,
 )
 from engines.sentiment.scorers import HUB_MODEL
 
 __all__ = [
+    "CACHE",
     "DEFAULT_MODEL",
+    "ENGINE",
     "EXAMPLES",
     "FAST_MODELS",
     "HUB_MODEL",
@@ -52,5 +59,8 @@ __all__ = [
     "parse_labelled_file",
     "parse_sample",
     "parse_uci",
+    "request",
+    "sample_request",
+    "shipped_requests",
     "train",
 ]

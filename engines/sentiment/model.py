@@ -17,11 +17,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import train_test_split
 
-from engines.core.artifacts import ArtifactStore, artifact_key, library_versions, trainer_for
-from engines.core.artifacts import load_or_train as store_load_or_train
+from engines.core.artifacts import ArtifactStore, EngineCache, library_versions, trainer_for
 from engines.core.card import ModelCard
 from engines.core.data_sources import ResolvedDataset
 from engines.core.errors import InputError, SourceError
+from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress, null_progress, scaled
 from engines.core.text import CleanText, clean_text, english_text, inert_html, score_batch, split_sentences
 from engines.sentiment.data import LABELS, UCI_SENTENCES, validate_training_frame
@@ -408,9 +408,15 @@ def _short_reason(message: str) -> str:
 def check_text(text: Any) -> CleanText:
     """Validate one text at the engine boundary: clean it, cap it, and require English.
 
+    The project's own examples are clean English already (a test checks that :func:`english_text` leaves them as
+    they are): they skip the language detector, whose model takes seconds to load on a cold server, so a first
+    visit's preset is answered at once.
+
     Raises:
         InputError: for a non-string, an empty text, a text without words, or a non-English text.
     """
+    if isinstance(text, str) and text in EXAMPLES.values():
+        return CleanText(text, len(text), "en", "English", 1.0)
     return english_text(text, max_chars=MAX_TEXT_CHARS)
 
 
@@ -467,15 +473,6 @@ def _encoder_path(progress: Progress) -> Path:
     if resolved.is_offline or resolved.path is None:
         raise SourceError(f"{MINILM.title} is not available here: " + " ".join(resolved.notes))
     return resolved.path
-
-
-def encoder_identity() -> str:
-    """Where the MiniLM weights come from now (part of the artifact key of the models that use them)."""
-    from engines.core.embeddings import MINILM
-    from engines.core.model_sources import resolve_model
-
-    resolved = resolve_model(MINILM)
-    return f"{resolved.kind}:{resolved.path}"
 
 
 def fit_scorer(
@@ -619,33 +616,90 @@ def train(
 # ---------------------------------------------------------------- artifacts
 
 
-def _write(model: SentimentModel, folder: Path) -> None:
-    import joblib
+class SentimentCache(EngineCache[SentimentModel]):
+    """The model's card and metrics with joblib, its scorer in a folder of its own.
 
-    assert model.scorer_ is not None
-    model.scorer_.save(folder / "scorer")
-    joblib.dump(dataclasses.replace(model, scorer_=None), folder / "model.joblib")
+    joblib only for this project's own files, sha256-verified before they are read; torch weights as safetensors.
+    """
+
+    def write(self, model: SentimentModel, folder: Path) -> None:
+        """Save the scorer beside the model's other parts."""
+        import joblib
+
+        assert model.scorer_ is not None
+        model.scorer_.save(folder / "scorer")
+        joblib.dump(dataclasses.replace(model, scorer_=None), folder / "model.joblib")
+
+    def read(self, folder: Path) -> SentimentModel:
+        """Read a model written by :meth:`write`; a stale one raises, so the store retrains."""
+        import joblib
+
+        model = joblib.load(folder / "model.joblib")
+        if not isinstance(model, SentimentModel) or model.engine_version != ENGINE_VERSION:
+            raise TypeError("stale sentiment artifact")
+        model.scorer_ = load_scorer(folder / "scorer")
+        return model
 
 
-def _read(folder: Path) -> SentimentModel:
-    import joblib
-
-    model = joblib.load(folder / "model.joblib")
-    if not isinstance(model, SentimentModel) or model.engine_version != ENGINE_VERSION:
-        raise TypeError("stale sentiment artifact")
-    model.scorer_ = load_scorer(folder / "scorer")
-    return model
+CACHE = SentimentCache(ENGINE, ENGINE_VERSION, SentimentModel, LIBRARIES)
+SHIPPED_MODELS = (ModelName.VADER, ModelName.COUNTVEC_LR, ModelName.TFIDF_LR, ModelName.MINILM_LR)
 
 
-def model_key(config: SentimentConfig, data_sha256: str) -> str:
-    """The artifact key: config, data checksum, library versions and, for MiniLM models, the weights' source."""
-    weights = encoder_identity() if config.model in NEEDS_ENCODER else ""
-    return artifact_key(f"{ENGINE}-v{ENGINE_VERSION}", config, f"{data_sha256}|{weights}", LIBRARIES)
+def data_checksum(config: SentimentConfig, data: ResolvedDataset) -> str:
+    """The data's checksum and, for the models that read MiniLM, the encoder's identity (its weights' sha256).
+
+    So a model made with one encoder is never loaded for another (the page tests' tiny random one).
+    """
+    if config.model not in NEEDS_ENCODER:
+        return data.sha256
+    from engines.encoder_identity import encoder_identity
+
+    return f"{data.sha256}|{encoder_identity()}"
+
+
+def request(config: SentimentConfig, data: tuple[ResolvedDataset, pd.DataFrame]) -> ModelRequest[SentimentModel]:
+    """The model a page wants for ``config`` on ``data`` (what :func:`load_dataset` returned); no work done.
+
+    Raises:
+        InputError: for the pretrained pipeline, which is loaded, never trained or cached (:func:`load_or_train`).
+    """
+    if config.model is ModelName.HUB:
+        raise InputError("The pretrained pipeline is loaded as is: use load_or_train, not a training request.")
+    resolved, frame = data
+    return ModelRequest(
+        CACHE,
+        config,
+        data_checksum(config, resolved),
+        trainer_for(train, config, frame, resolved),
+        title=f"Training {MODELS[config.model]['title']} on {len(frame):,} sentences",
+        label=f"{'sample' if resolved.is_sample else 'UCI'} / {MODELS[config.model]['title']}",
+    )
+
+
+def sample_request(name: ModelName | str = ModelName.TFIDF_LR) -> ModelRequest[SentimentModel]:
+    """The model shipped for the bundled sample (the fast, honest default while a transformer trains)."""
+    from engines.core.data_sources import bundled_sample
+    from engines.sentiment.data import parse_sample
+
+    resolved = bundled_sample(UCI_SENTENCES)
+    return request(SentimentConfig(model=ModelName(name)), (resolved, parse_sample(resolved.paths["sample"])))
+
+
+def shipped_requests() -> list[ModelRequest[SentimentModel]]:
+    """The models the repository ships: every model that fits in a few hundred KB, on the bundled sample.
+
+    The fine-tuned MiniLM (and the ensemble holding it) weighs 90 MB: it is trained in the background queue
+    when asked for, never shipped. The MiniLM head ships only where MiniLM is installed (its key names the weights).
+    """
+    from engines.encoder_identity import NO_ENCODER, encoder_identity
+
+    wanted = [n for n in SHIPPED_MODELS if n not in NEEDS_ENCODER or encoder_identity() != NO_ENCODER]
+    return [sample_request(name) for name in wanted]
 
 
 def is_cached(config: SentimentConfig, data: ResolvedDataset, store: ArtifactStore | None = None) -> bool:
     """Whether a trained model for this config and data is on disk (cheap check)."""
-    return (store or ArtifactStore()).exists(ENGINE, model_key(config, data.sha256))
+    return (store or ArtifactStore()).exists(ENGINE, CACHE.key(config, data_checksum(config, data)))
 
 
 def load_or_train(
@@ -656,27 +710,16 @@ def load_or_train(
     store: ArtifactStore | None = None,
     progress: Progress = null_progress,
 ) -> SentimentModel:
-    """The cached model for this config and data, training (and caching) it on a miss.
+    """The model for this config and data: shipped, cached on disk, else trained (and cached), blocking.
 
     The pretrained pipeline is never copied into the cache: it is loaded and evaluated each time.
 
     Raises:
         SourceError: when the model needs pretrained weights that cannot be found here.
     """
-    build = trainer_for(train, config, frame, data)
     if config.model is ModelName.HUB:
-        return build(progress)
-    return store_load_or_train(
-        store or ArtifactStore(),
-        ENGINE,
-        model_key(config, data.sha256),
-        train=build,
-        write=_write,
-        read=_read,
-        info=lambda m: {"metrics": m.metrics_, "card": m.card_.model},
-        libraries=LIBRARIES,
-        progress=progress,
-    )
+        return trainer_for(train, config, frame, data)(progress)
+    return request(config, (data, frame)).load_or_train(store=store, progress=progress)[0]
 
 
 # ---------------------------------------------------------------- comparison

@@ -137,16 +137,36 @@ class PipelineScorer(Scorer):
 
 
 class EmbeddingScorer(Scorer):
-    """Logistic regression on frozen all-MiniLM-L6-v2 sentence embeddings."""
+    """Logistic regression on frozen all-MiniLM-L6-v2 sentence embeddings.
+
+    A scorer read from disk holds only its classifier: the encoder is the one a page already shares
+    (:meth:`attach`), or it is loaded on the offline-first ladder the first time the scorer is used.
+    """
 
     kind = "embedding_lr"
 
     def __init__(self, encoder: Any, logreg: LogisticRegression) -> None:
-        """Wrap a :class:`~engines.core.embeddings.SentenceEncoder` and a fitted classifier."""
+        """Wrap a sentence encoder (None: loaded when first needed) and a fitted classifier."""
         self.encoder, self.logreg = encoder, logreg
+
+    @property
+    def has_encoder(self) -> bool:
+        """Whether the encoder is there (scoring loads it otherwise: seconds on a cold server)."""
+        return self.encoder is not None
+
+    def attach(self, encoder: Any) -> None:
+        """Use an encoder already loaded (the same MiniLM weights: the artifact's key names them)."""
+        self.encoder = encoder
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """``2 P(positive) - 1`` from the embeddings."""
+        if self.encoder is None:
+            from engines.core.embeddings import load_encoder
+
+            encoder, resolved = load_encoder()
+            if encoder is None:
+                raise SourceError(resolved.notice)
+            self.encoder = encoder
         vectors = self.encoder.encode([str(t) for t in texts])
         return _prob_to_score(self.logreg.predict_proba(vectors)[:, list(self.logreg.classes_).index(1)])
 
@@ -159,15 +179,10 @@ class EmbeddingScorer(Scorer):
 
     @classmethod
     def load(cls, folder: Path) -> EmbeddingScorer:
-        """Reload the encoder on the offline-first ladder and the classifier from disk."""
+        """The classifier from disk; the encoder is attached or loaded when first needed."""
         import joblib
 
-        from engines.core.embeddings import load_encoder
-
-        encoder, resolved = load_encoder()
-        if encoder is None:
-            raise SourceError(resolved.notice)
-        return cls(encoder, joblib.load(folder / "logreg.joblib"))
+        return cls(None, joblib.load(folder / "logreg.joblib"))
 
     def __getstate__(self) -> dict:
         """Refuse pickling (the encoder holds torch weights)."""

@@ -445,3 +445,69 @@ def test_all_uci_sentences_parse_and_tfidf_is_sane(shared_data):
     assert accuracy["tfidf_lr"] >= 0.8
     assert accuracy["countvec_lr"] >= 0.75
     assert 0.65 <= accuracy["vader"] <= 0.9
+
+
+# ---------------------------------------------------------------- what ships, and the fast first answer
+
+
+@pytest.mark.parametrize("name", list(sentiment.EXAMPLES))
+def test_an_example_is_clean_english_so_it_skips_the_language_detector(name):
+    from engines.core.text import english_text
+
+    text = sentiment.EXAMPLES[name]
+    checked = english_text(text, max_chars=sentiment.MAX_TEXT_CHARS)
+    assert checked.text == text and not checked.notes and checked.language == "en"
+    fast = sentiment.check_text(text)
+    assert (fast.text, fast.notes, fast.is_english) == (checked.text, checked.notes, True)
+
+
+def test_a_text_that_is_not_an_example_still_meets_the_language_detector(monkeypatch):
+    from engines.sentiment import model as sentiment_model
+
+    with pytest.raises(InputError, match="looks like"):
+        sentiment.check_text("Le service était lent et la soupe était froide, nous ne reviendrons jamais ici.")
+    checked = []
+    real = sentiment_model.english_text
+    monkeypatch.setattr(sentiment_model, "english_text", lambda text, **kw: checked.append(text) or real(text, **kw))
+    sentiment.check_text(sentiment.EXAMPLES["Angry diner"])
+    assert checked == []
+    edited = sentiment.EXAMPLES["Angry diner"] + " Truly."  # an example with a change is any text
+    assert sentiment.check_text(edited).text == edited and checked == [edited]
+
+
+def test_the_repository_ships_the_fast_models_of_the_sample():
+    from engines.core.lifecycle import ShippedStore
+
+    for name in (sentiment.ModelName.VADER, sentiment.ModelName.COUNTVEC_LR, sentiment.ModelName.TFIDF_LR):
+        request = sentiment.sample_request(name)
+        model = ShippedStore().load(sentiment.ENGINE, request.shipped_key, sentiment.CACHE.read)
+        assert model is not None, f"{name}: rebuild with python -m engines.build_models --only sentiment"
+        assert model.name is name and model.card_.provenance == "bundled sample"
+    from engines.sentiment.model import SHIPPED_MODELS
+
+    assert sentiment.ModelName.FINETUNED not in SHIPPED_MODELS, "90 MB of weights never ship"
+
+
+def test_the_minilm_head_is_keyed_by_the_encoders_weights(tiny_minilm, monkeypatch):
+    tiny = sentiment.sample_request(sentiment.ModelName.MINILM_LR).shipped_key
+    monkeypatch.delenv("GALLERY_MODEL_DIR")
+    real = sentiment.sample_request(sentiment.ModelName.MINILM_LR).shipped_key
+    assert tiny != real
+    assert sentiment.sample_request("tfidf_lr").shipped_key == sentiment.sample_request("tfidf_lr").shipped_key
+
+
+def test_a_minilm_head_read_from_disk_loads_no_encoder_until_used(tiny_minilm, sample_frame, tmp_path):
+    from engines.core.embeddings import load_encoder
+    from engines.sentiment.scorers import EmbeddingScorer, load_scorer
+
+    model = sentiment.train(sentiment.SentimentConfig(model="minilm_lr"), sample_frame)
+    model.scorer_.save(tmp_path / "scorer")
+    read = load_scorer(tmp_path / "scorer")
+    assert isinstance(read, EmbeddingScorer) and not read.has_encoder
+    encoder, _ = load_encoder()
+    read.attach(encoder)
+    texts = [*POSITIVE, *NEGATIVE]
+    np.testing.assert_allclose(read.scores(texts), model.scorer_.scores(texts), atol=1e-6)
+    lazy = load_scorer(tmp_path / "scorer")
+    np.testing.assert_allclose(lazy.scores(texts), model.scorer_.scores(texts), atol=1e-6)  # loads its own
+    assert lazy.has_encoder
