@@ -49,9 +49,15 @@ def generated(preset: str) -> an.LabelledSeries:
 
 
 @st.cache_data(max_entries=24, show_spinner="Scoring the series…")
-def run_detect(series_key: str, detector: str, threshold: float, cooldown: int, settings_key: tuple, _series):
-    """Detections of one detector on one series (cached per series, detector and threshold)."""
-    return an.detect(_series, an.DetectConfig(detector=detector, threshold=threshold, cooldown=cooldown))
+def run_detect(
+    series_key: str, detector: str, threshold: float, cooldown: int, settings_key: tuple, stored: bool, _series, _scored
+):
+    """Detections of one detector on one series (cached per series, detector and threshold).
+
+    ``_scored``: the detector's scores shipped for this series (the generated stand-ins), else None (scored now).
+    """
+    config = an.DetectConfig(detector=detector, threshold=threshold, cooldown=cooldown)
+    return an.detect(_series, config, scored=_scored)
 
 
 corpus = load_corpus(ui.settings_key())
@@ -101,6 +107,17 @@ with st.sidebar:
         key="anomaly_cooldown",
     )
 series = pick_series(series_name)
+
+
+def detection():
+    """The sidebar's detector on the picked series: from the shipped scores of the stand-in series when they are
+    there (every detector, so a batch detector answers at once too), else scored now."""
+    found = lifecycle.cached_model(an.scores_request(corpus))
+    scored = found[0].get(series, detector) if found is not None and series_name in corpus.series else None
+    key = (series_name, detector, float(threshold), int(cooldown), ui.settings_key(), scored is not None)
+    return run_detect(*key, series, scored)
+
+
 ui.source_notice(corpus.source, an.DETECTORS[detector]["title"])
 
 
@@ -182,7 +199,7 @@ def render_detect() -> None:
     )
     st.button("Detect anomalies", type="primary", key="anomaly_detect")
     try:
-        result = run_detect(series_name, detector, float(threshold), int(cooldown), ui.settings_key(), series)
+        result = detection()
     except InputError as exc:
         st.error(str(exc))
         return
@@ -518,7 +535,7 @@ def render_upload() -> None:
 # ------------------------------------------------------------------ card
 def render_card() -> None:
     try:
-        result = run_detect(series_name, detector, float(threshold), int(cooldown), ui.settings_key(), series)
+        result = detection()
     except InputError as exc:
         st.error(str(exc))
         return

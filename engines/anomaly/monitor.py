@@ -117,12 +117,23 @@ class Detection:
         )
 
 
-def detect(series: LabelledSeries, config: DetectConfig | None = None) -> Detection:
-    """Score a series and flag anomalies; labelled series also get their NAB score and window precision/recall."""
+def detect(
+    series: LabelledSeries, config: DetectConfig | None = None, *, scored: tuple[np.ndarray, float] | None = None
+) -> Detection:
+    """Score a series and flag anomalies; labelled series also get their NAB score and window precision/recall.
+
+    ``scored``: the detector's scores of this series and the seconds they took, computed earlier (see
+    :class:`CorpusScores`); the threshold and cooldown are applied to them as to fresh scores.
+    """
     config = config or DetectConfig()
-    started = time.perf_counter()
-    scores = score_series(series.values.to_numpy(), config.detector, season=series.season, seed=config.seed)
-    seconds = time.perf_counter() - started
+    if scored is None:
+        started = time.perf_counter()
+        scores = score_series(series.values.to_numpy(), config.detector, season=series.season, seed=config.seed)
+        seconds = time.perf_counter() - started
+    else:
+        scores, seconds = np.asarray(scored[0], dtype=float), float(scored[1])
+        if len(scores) != len(series.values):
+            raise InputError(f"{len(scores)} precomputed scores for a series of {len(series.values)} points.")
     if series.values.nunique() <= 1:
         scores = np.zeros(len(scores))  # a constant series has nothing that stands out
     found = detections_from_scores(scores, config.cut, config.cooldown)
@@ -233,7 +244,70 @@ def compare(corpus: Corpus, config: CompareConfig | None = None, progress: Progr
     return Comparison(config, table, title, time.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class ScoresConfig:
+    """Which detectors score every series of a corpus.
+
+    Attributes:
+        detectors: The detectors.
+        seed: Seed of the randomised ones (the page's DetectConfig seed).
+    """
+
+    detectors: tuple[DetectorName, ...] = tuple(DetectorName)  # all nine: any choice in the sidebar
+    seed: int = 0  # DetectConfig's
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "detectors", tuple(DetectorName(d) for d in self.detectors))
+        except ValueError as exc:
+            raise InputError(f"Unknown detector in {self.detectors!r}; choose from {', '.join(DetectorName)}.") from exc
+
+
+@dataclass
+class CorpusScores:
+    """Every detector's scores of every series of a corpus, and how long each took.
+
+    Attributes:
+        config: Which detectors, which seed.
+        scores: Series name -> detector -> one score per point.
+        seconds: Series name -> detector -> scoring seconds.
+        engine_version: Layout version (stored scores of another version are recomputed).
+    """
+
+    config: ScoresConfig
+    scores: dict[str, dict[str, np.ndarray]]
+    seconds: dict[str, dict[str, float]]
+    engine_version: int = ENGINE_VERSION
+
+    def get(self, series: LabelledSeries, detector: DetectorName | str) -> tuple[np.ndarray, float] | None:
+        """The scores of ``series`` by ``detector`` and their seconds, or None when they were not computed."""
+        name = DetectorName(detector).value
+        found = self.scores.get(series.name, {}).get(name)
+        if found is None or len(found) != len(series.values):
+            return None
+        return found, self.seconds[series.name][name]
+
+
+def score_corpus(
+    corpus: Corpus, config: ScoresConfig | None = None, progress: Progress = null_progress
+) -> CorpusScores:
+    """Score every series of ``corpus`` with every detector of ``config``."""
+    config = config or ScoresConfig()
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    seconds: dict[str, dict[str, float]] = {}
+    for i, (name, series) in enumerate(corpus.series.items()):
+        progress(i / len(corpus.series), f"Scoring {name}")
+        for detector in config.detectors:
+            started = time.perf_counter()
+            values = score_series(series.values.to_numpy(), detector, season=series.season, seed=config.seed)
+            scores.setdefault(name, {})[detector.value] = values
+            seconds.setdefault(name, {})[detector.value] = time.perf_counter() - started
+    progress(1.0, "Scored")
+    return CorpusScores(config, scores, seconds)
+
+
 CACHE = EngineCache(ENGINE, ENGINE_VERSION, Comparison, LIBRARIES)
+SCORES_CACHE = EngineCache(ENGINE, ENGINE_VERSION, CorpusScores, LIBRARIES)
 TRANSACTIONS_CACHE = EngineCache(ENGINE, RESULT_VERSION, ScoredTransactions, LIBRARIES)
 
 
@@ -263,9 +337,31 @@ def transactions_request(config: TransactionsConfig) -> ModelRequest[ScoredTrans
     )
 
 
+def scores_request(corpus: Corpus, config: ScoresConfig | None = None) -> ModelRequest[CorpusScores]:
+    """Every detector's scores of every series of ``corpus`` (described, not computed)."""
+    config = config or ScoresConfig()
+    return ModelRequest(
+        SCORES_CACHE,
+        config,
+        corpus.source.sha256,
+        lambda progress: score_corpus(corpus, config, progress),
+        title=f"Scoring {len(corpus.series)} series with {len(config.detectors)} detectors",
+        label=f"scores / {'NAB realKnownCause' if corpus.is_nab else 'generated'}",
+    )
+
+
 def shipped_requests() -> list[ModelRequest]:
-    """What the repository ships: the comparison on the generated stand-in corpus and the default transactions."""
-    return [request(CompareConfig(), stand_in_corpus()), transactions_request(TransactionsConfig())]
+    """What the repository ships, all on the generated stand-in corpus (the offline default) or generated rows.
+
+    The detector comparison, every detector's scores of every stand-in series (any detector picked in the sidebar
+    answers at once) and the default transactions' scores.
+    """
+    corpus = stand_in_corpus()
+    return [
+        request(CompareConfig(), corpus),
+        scores_request(corpus),
+        transactions_request(TransactionsConfig()),
+    ]
 
 
 @dataclass

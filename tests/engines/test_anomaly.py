@@ -391,7 +391,7 @@ def test_model_card_describes_the_run(mixed):
 def test_the_shipped_comparison_and_transaction_scores_are_present_and_current():
     from engines.core.lifecycle import SHIPPED
 
-    comparison, transactions = an.shipped_requests()
+    comparison, scores, transactions = an.shipped_requests()
     found = comparison.find()
     assert found is not None and found[1] == SHIPPED, "run python -m engines.build_models --only anomaly"
     table = found[0].table
@@ -402,6 +402,16 @@ def test_the_shipped_comparison_and_transaction_scores_are_present_and_current()
     fresh = an.score_transactions(an.TransactionsConfig())
     pd.testing.assert_frame_equal(found[0].frame, fresh.frame)
     pd.testing.assert_frame_equal(found[0].result.metrics, fresh.result.metrics)
+    # Every detector's scores of every stand-in series, as the detectors compute them today.
+    found = scores.find()
+    assert found is not None and found[1] == SHIPPED
+    stored = found[0]
+    corpus = an.stand_in_corpus()
+    assert set(stored.scores) == set(corpus.series) and all(len(d) == 9 for d in stored.scores.values())
+    series = corpus.series["Spikes only"]
+    for detector in ("online", "stl", "iforest"):
+        fresh_scores = an.score_series(series.values.to_numpy(), detector, season=series.season)
+        np.testing.assert_allclose(stored.get(series, detector)[0], fresh_scores)
 
 
 def test_the_stand_in_corpus_is_keyed_by_its_generator_settings(monkeypatch):
@@ -423,3 +433,20 @@ def test_comparison_and_transaction_settings_are_checked():
     small = an.compare(an.stand_in_corpus(), an.CompareConfig(detectors=("online", "zscore")))
     assert list(small.table["key"]) != [] and set(small.table["key"]) == {"online", "zscore"}
     assert small.corpus == "the generated series"
+
+
+def test_detect_on_stored_scores_is_detect_on_fresh_ones():
+    series = an.generate_series(an.PRESETS["Noisy metric"], "Noisy metric")
+    config = an.DetectConfig(detector="mad", cooldown=50)
+    fresh = an.detect(series, config)
+    stored = an.detect(series, config, scored=(fresh.scores, 1.5))
+    assert list(stored.detections) == list(fresh.detections) and stored.metrics == fresh.metrics
+    assert stored.seconds == 1.5
+    with pytest.raises(InputError, match="precomputed scores"):
+        an.detect(series, config, scored=(fresh.scores[:10], 0.0))
+    other = an.generate_series(an.PRESETS["Spikes only"], "Spikes only")
+    scores = an.score_corpus(
+        an.Corpus({"Noisy metric": series}, an.stand_in_corpus().source), an.ScoresConfig(("mad",))
+    )
+    assert scores.get(series, "mad") is not None and scores.get(series, "online") is None
+    assert scores.get(other, "mad") is None  # a series it never scored
