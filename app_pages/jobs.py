@@ -20,6 +20,7 @@ takes the result into the session (:func:`harvest`, once per session).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -95,6 +96,17 @@ def start(
     )
     job.touch()
     return job
+
+
+def warm(key: str, title: str, work: Callable[[Job], Any]) -> Job | None:
+    """Queue work a page will soon need (a detector to load, a sample to compute) at background priority.
+
+    One job per key per server, after any visitor's training; ``GALLERY_WARM_UP=0`` turns it off, as it does
+    the server's own warm-up (the page tests set it, so each test does its work when it asks for it).
+    """
+    if os.environ.get("GALLERY_WARM_UP", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    return queue_jobs.queue().submit(key, title, work, priority=queue_jobs.BACKGROUND)
 
 
 def running(job: Job | None) -> bool:

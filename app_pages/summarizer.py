@@ -5,8 +5,7 @@ import hashlib
 import plotly.express as px
 import streamlit as st
 
-from app_pages import ui
-from engines.core import jobs
+from app_pages import jobs, ui
 from engines.core.documents import read_document
 from engines.core.errors import InputError
 from engines.core.text import detect_language
@@ -155,11 +154,10 @@ def warm_language_detector() -> None:
     Its model takes seconds to load on a cold, busy server; the sample needs no detection, a pasted text does,
     and by the time one is pasted the detector is ready. One job per server (keyed), at background priority.
     """
-    jobs.queue().submit(
+    jobs.warm(
         "text/language-detector",
         "Loading the language detector",
         lambda _job: detect_language(SAMPLES[next(iter(SAMPLES))].text),
-        priority=jobs.BACKGROUND,
     )
 
 

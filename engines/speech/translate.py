@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from engines.core.errors import InputError, SourceError
 from engines.core.model_sources import ModelSpec, ResolvedModel, from_folder, load_first, quiet_transformers
 from engines.core.progress import Progress, null_progress
@@ -91,6 +89,8 @@ class Translator:
         return self.resolved.notice
 
     def _batch(self, texts: list[str]) -> list[str]:
+        import torch  # here, not at the top: the page imports this module for its language list on every visit
+
         batch = self.tokenizer(texts, truncation=True, max_length=self.max_input, padding=True, return_tensors="pt")
         longest = int(batch["attention_mask"].sum(dim=1).max())
         with quiet_transformers(), torch.inference_mode():
