@@ -110,10 +110,13 @@ series = pick_series(series_name)
 
 
 def detection():
-    """The sidebar's detector on the picked series: from the shipped scores of the stand-in series when they are
-    there (every detector, so a batch detector answers at once too), else scored now."""
-    found = lifecycle.cached_model(an.scores_request(corpus))
-    scored = found[0].get(series, detector) if found is not None and series_name in corpus.series else None
+    """The sidebar's detector on the picked series. A batch detector's scores of a stand-in series come from the
+    shipped scores (fitting it here would take seconds); the online detectors score a series faster than those
+    load, so they always score it now."""
+    scored = None
+    if an.DetectorName(detector) not in (an.DetectorName.ONLINE, an.DetectorName.WGAUSS):
+        found = lifecycle.cached_model(an.scores_request(corpus)) if series_name in corpus.series else None
+        scored = found[0].get(series, detector) if found is not None else None
     key = (series_name, detector, float(threshold), int(cooldown), ui.settings_key(), scored is not None)
     return run_detect(*key, series, scored)
 
