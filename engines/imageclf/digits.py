@@ -101,12 +101,16 @@ class DigitsSplit:
 
 
 def load_split() -> DigitsSplit:
-    """scikit-learn's digits, split like its example: first half trains, second half tests, no shuffle."""
-    from sklearn.datasets import load_digits
+    """scikit-learn's digits, split like its example: first half trains, second half tests, no shuffle.
 
-    digits = load_digits()
-    images = digits.images.astype(np.float32)
-    labels = digits.target.astype(np.int64)
+    Read from scikit-learn's own file as ``load_digits`` reads it (64 pixels and the label per row), without
+    importing scikit-learn: a page showing the shipped network needs the digits, not seconds of imports.
+    """
+    from engines.imageclf.digits_store import digits_file
+
+    table = np.loadtxt(digits_file(), delimiter=",", ndmin=2)
+    images = table[:, :-1].reshape(-1, SIDE, SIDE).astype(np.float32)
+    labels = table[:, -1].astype(np.int64)
     # train_test_split(test_size=0.5, shuffle=False) puts ceil(n/2) in the test part: 898 train, 899 test.
     half = len(images) - math.ceil(len(images) * 0.5)
     return DigitsSplit(images[:half], labels[:half], images[half:], labels[half:])

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engines.core.artifacts import ArtifactStore, EngineCache
+from engines.core.errors import SourceError
 from engines.core.hashing import sha256_file
 from engines.core.lifecycle import ModelRequest, save
 from engines.core.progress import Progress, null_progress, scaled
@@ -97,13 +98,18 @@ class DigitsCache(EngineCache["DigitsResult"]):
 CACHE = DigitsCache(ENGINE, ENGINE_VERSION, object, LIBRARIES)
 
 
-@functools.cache
-def data_sha256() -> str:
-    """The checksum of scikit-learn's bundled digits file (found without importing scikit-learn)."""
+def digits_file() -> Path:
+    """scikit-learn's bundled digits (``digits.csv.gz``), found without importing scikit-learn (seconds cold)."""
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
-        return "scikit-learn-absent"
-    return sha256_file(Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz")
+        raise SourceError("scikit-learn is not installed: its bundled handwritten digits are the training data.")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+
+
+@functools.cache
+def data_sha256() -> str:
+    """The checksum of scikit-learn's bundled digits file."""
+    return sha256_file(digits_file())
 
 
 def page_config() -> DigitsConfig:
