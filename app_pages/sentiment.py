@@ -4,7 +4,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import lifecycle, minilm, ui
+from app_pages import lifecycle, minilm, on_demand, ui
 from engines import sentiment
 from engines.core import jobs
 from engines.core.errors import InputError, SourceError
@@ -362,15 +362,17 @@ def render_compare() -> None:
             "differences show on the real UCI sentences (set GALLERY_DATA_DIR, or run the benchmark).",
             icon="ℹ️",
         )
-    if st.button("Train and compare the models", type="primary", key="sentiment_compare"):
-        trained = model if model.name in (sentiment.ModelName.ENSEMBLE, sentiment.ModelName.FINETUNED) else None
-        with ui.progress_status("Training every model on the same split") as report:
-            st.session_state["sentiment_comparison"] = sentiment.compare_models(
-                frame, sentiment.SentimentConfig(), trained=trained, progress=report
-            )
-    comparison = st.session_state.get("sentiment_comparison")
-    if comparison is None:
+    compared = on_demand.result(
+        sentiment.compare_request((resolved, frame)),
+        button="Train and compare the models",
+        key="sentiment_compare",
+        what="the comparison of the models",
+    )
+    if compared is None:
         return
+    comparison = compared.comparison
+    if model.name in (sentiment.ModelName.ENSEMBLE, sentiment.ModelName.FINETUNED):  # the default, trained already
+        comparison = comparison.plus(trained_rows(f"{resolved.sha256}|{model.name}|{id(model)}", model))
     table = comparison.table
     per_source = [c for c in table.columns if c.startswith("accuracy_") and c not in ("accuracy_3class",)]
     shown = ["model", "accuracy", "f1", *per_source, "latency_ms", "train_s"]
@@ -405,6 +407,12 @@ def render_compare() -> None:
     )
     heat.update_layout(height=360, coloraxis_showscale=False)
     st.plotly_chart(heat, width="stretch")
+
+
+@st.cache_resource(max_entries=2, show_spinner="Scoring the default model on the same held-out sentences…")
+def trained_rows(model_key: str, _model: sentiment.SentimentModel) -> sentiment.Comparison:
+    """The trained default's rows (and its fine-tuned member's), scored on the comparison's split (no training)."""
+    return sentiment.compare_models(frame, sentiment.SentimentConfig(), names=(), trained=_model)
 
 
 # ------------------------------------------------------------------ card

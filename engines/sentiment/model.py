@@ -685,16 +685,20 @@ def sample_request(name: ModelName | str = ModelName.TFIDF_LR) -> ModelRequest[S
     return request(SentimentConfig(model=ModelName(name)), (resolved, parse_sample(resolved.paths["sample"])))
 
 
-def shipped_requests() -> list[ModelRequest[SentimentModel]]:
-    """The models the repository ships: every model that fits in a few hundred KB, on the bundled sample.
+def shipped_requests() -> list[ModelRequest[Any]]:
+    """What the repository ships: every model that fits in a few hundred KB (sample-trained), and their comparison.
 
     The fine-tuned MiniLM (and the ensemble holding it) weighs 90 MB: it is trained in the background queue
     when asked for, never shipped. The MiniLM head ships only where MiniLM is installed (its key names the weights).
     """
+    from engines.core.data_sources import bundled_sample
     from engines.encoder_identity import NO_ENCODER, encoder_identity
+    from engines.sentiment.data import parse_sample
 
     wanted = [n for n in SHIPPED_MODELS if n not in NEEDS_ENCODER or encoder_identity() != NO_ENCODER]
-    return [sample_request(name) for name in wanted]
+    resolved = bundled_sample(UCI_SENTENCES)
+    comparison = compare_request((resolved, parse_sample(resolved.paths["sample"])))
+    return [*(sample_request(name) for name in wanted), comparison]
 
 
 def is_cached(config: SentimentConfig, data: ResolvedDataset, store: ArtifactStore | None = None) -> bool:
@@ -740,6 +744,31 @@ class Comparison:
     confusions: dict[str, list[list[int]]]
     skipped: dict[str, str]
 
+    def plus(self, other: Comparison) -> Comparison:
+        """The comparison with ``other``'s models added (same split; a model in both keeps ``other``'s row)."""
+        keys = set(other.table["key"]) if not other.table.empty else set()
+        mine = self.table[~self.table["key"].isin(keys)] if not self.table.empty else self.table
+        return Comparison(
+            pd.concat([mine, other.table], ignore_index=True),
+            {**self.confusions, **other.confusions},
+            {**{k: v for k, v in self.skipped.items() if k not in keys}, **other.skipped},
+        )
+
+
+@dataclass
+class ComparisonResult:
+    """A comparison as an artifact: shipped for the bundled sample, else computed once in the queue and cached."""
+
+    config: SentimentConfig
+    comparison: Comparison
+    metrics_: dict[str, float]  # the best accuracy, for the manifest
+    card_: None = None
+    engine_version: int = field(default=ENGINE_VERSION)
+
+
+COMPARE_CACHE = EngineCache(ENGINE, ENGINE_VERSION, ComparisonResult, LIBRARIES)
+COMPARED = (ModelName.VADER, ModelName.COUNTVEC_LR, ModelName.TFIDF_LR, ModelName.MINILM_LR)
+
 
 def latency_ms(scorer: Scorer, texts: list[str], n: int = 30) -> float:
     """Mean milliseconds to score one sentence, one call per sentence (as the page does)."""
@@ -754,7 +783,7 @@ def latency_ms(scorer: Scorer, texts: list[str], n: int = 30) -> float:
 def compare_models(
     frame: pd.DataFrame,
     config: SentimentConfig,
-    names: tuple[ModelName, ...] = (ModelName.VADER, ModelName.COUNTVEC_LR, ModelName.TFIDF_LR, ModelName.MINILM_LR),
+    names: tuple[ModelName, ...] = COMPARED,
     *,
     trained: SentimentModel | None = None,
     progress: Progress = null_progress,
@@ -804,3 +833,30 @@ def compare_models(
         step(1.0, f"Scored {MODELS[name]['title']}")
     progress(1.0, "Compared")
     return Comparison(pd.DataFrame(rows), confusions, skipped)
+
+
+def compare_request(
+    data: tuple[ResolvedDataset, pd.DataFrame], config: SentimentConfig | None = None
+) -> ModelRequest[ComparisonResult]:
+    """The models of :data:`COMPARED` trained and scored on one split of ``data``, described, not run.
+
+    Its key holds the encoder's identity (the MiniLM row depends on the weights), apart from any model's key.
+    """
+    from engines.encoder_identity import encoder_identity
+
+    resolved, frame = data
+    config = config or SentimentConfig()
+
+    def run(progress: Progress) -> ComparisonResult:
+        comparison = compare_models(frame, config, progress=progress)
+        best = float(comparison.table["accuracy"].max()) if not comparison.table.empty else 0.0
+        return ComparisonResult(config, comparison, {"best_accuracy": best})
+
+    return ModelRequest(
+        COMPARE_CACHE,
+        {"kind": "comparison", "config": config},
+        f"{resolved.sha256}|{encoder_identity()}",
+        run,
+        title=f"Comparing {len(COMPARED)} models on {len(frame):,} sentences",
+        label="sentiment / comparison",
+    )

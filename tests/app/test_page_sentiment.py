@@ -22,6 +22,10 @@ def tiny_env(tiny_encoder_dir, tmp_path_factory):
         patch.setenv("GALLERY_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "app-cache"))
         patch.setenv("GALLERY_MODEL_DIR", str(tiny_encoder_dir))
         patch.delenv("GALLERY_DATA_DIR", raising=False)
+        # The module's page opens before the function-scoped offline_env: no server warm-up (it would queue the
+        # shipped models' rebuild for the tiny encoder in the background, the comparison among them).
+        patch.setenv("GALLERY_WARM_UP", "0")
+        patch.setenv("GALLERY_WAIT_FOR_TRAINING", "1")
         yield
 
 
@@ -160,4 +164,30 @@ def test_sentiment_fast_model_and_unavailable_pipeline(page):
     at.selectbox(key="sentiment_model").set_value("hub").run()
     assert not at.exception
     assert any("not available here" in t for t in texts(at.warning)), texts(at.warning)
+    assert has_verdict(at), verdicts(at)
+
+
+def test_a_cold_visit_answers_with_the_shipped_model_while_the_default_trains_in_the_queue(tmp_path, monkeypatch):
+    from engines.core import jobs
+    from engines.core.embeddings import MINILM
+    from tests.tiny_models import make_tiny_bert
+
+    # An encoder of its own (other weights: another identity, so no model of it is in memory, on disk or queued).
+    make_tiny_bert(tmp_path / "models" / MINILM.name, seed=7)
+    monkeypatch.setenv("GALLERY_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("GALLERY_CACHE_DIR", str(tmp_path / "cold-cache"))
+    monkeypatch.setenv("GALLERY_WAIT_FOR_TRAINING", "0")
+    at = open_page("sentiment")
+    assert any(TRAINING in t for t in texts(at.info)), texts(at.info)
+    model_caption = next(c for c in texts(at.caption) if "**Model:**" in c)
+    assert "TF-IDF" in model_caption and "shipped with the gallery" in model_caption, model_caption
+    assert has_verdict(at), verdicts(at)  # the preset is answered at once, by the shipped model
+    running = [j for j in jobs.queue().active() if "Fine-tuned MiniLM" in j.title]
+    assert len(running) == 1, "the fine-tune runs once, in the shared queue"
+    at.run()
+    assert len([j for j in jobs.queue().active() if "Fine-tuned MiniLM" in j.title]) <= 1, "never a second copy"
+    assert running[0].done.wait(300), "the fine-tune finished"
+    at.run()
+    assert not any(TRAINING in t for t in texts(at.info))
+    assert any("Fine-tuned MiniLM + TF-IDF" in c for c in texts(at.caption)), texts(at.caption)
     assert has_verdict(at), verdicts(at)
