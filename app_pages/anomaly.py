@@ -6,8 +6,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import lifecycle, ui
+from app_pages import lifecycle, on_demand, ui
 from engines import anomaly as an
+from engines.core import jobs
 from engines.core.errors import InputError
 from engines.core.lifecycle import DISK, SHIPPED, TRAINED
 from engines.core.uploads import MAX_UPLOAD_BYTES
@@ -457,20 +458,22 @@ def render_compare() -> None:
         return
     # Shipped for the generated series with the default cooldown (or computed earlier): shown at once. Otherwise
     # the button queues the comparison in the background and the tab shows its progress.
-    if lifecycle.cached_model(request) is None:
-        if st.button("Compare all detectors", type="primary", key="anomaly_compare"):
-            st.session_state["anomaly_compare_on"] = True
-        if not st.session_state.get("anomaly_compare_on"):
+    comparison = on_demand.result(
+        request, button="Compare all detectors", key="anomaly_compare", what="the comparison of every detector"
+    )
+    job = jobs.queue().get(request.job_key)
+    if comparison is None:
+        if job is None:
             st.info(
                 "Press **Compare all detectors**: it runs in the background (about 20 seconds on NAB: STL and the "
                 "batch models take longest) and is kept for every later visitor."
             )
-            return
-    served = lifecycle.serve(request, what="the comparison of every detector")
-    comparison = served.model
+        return
+    found = lifecycle.cached_model(request)
+    source = TRAINED if job is not None and job.state == jobs.DONE else found[1] if found else TRAINED
     table = comparison.table
     st.caption(
-        f"Comparison {ORIGINS.get(served.source, served.source)}: {comparison.corpus}, cooldown "
+        f"Comparison {ORIGINS.get(source, source)}: {comparison.corpus}, cooldown "
         f"{comparison.config.cooldown} points, {comparison.seconds:.1f} s to score."
     )
     chart = px.bar(
