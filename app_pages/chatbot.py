@@ -385,9 +385,10 @@ ui.stateful_tabs(
 )
 
 # Background work starts once the page is drawn: an import in another thread holds the GIL and would slow it.
-minilm.in_background("chatbot-intents", train_intents)  # ready by the first message
+# The intent classifier first (the first message waits for it), then MiniLM (hybrid ranking; BM25 answers meanwhile).
+intents = minilm.in_background("chatbot-intents", train_intents)
 index_job = lifecycle.start_training(rebuild) if rebuild is not None else None
-if identity != NO_ENCODER:
+if identity != NO_ENCODER and intents.done.is_set():
     minilm.encoder()
 if waiting:
     with notice:
@@ -395,4 +396,5 @@ if waiting:
             f"Answers use BM25 alone while {waiting} (seconds on a cold server); the page switches to hybrid "
             "BM25 + MiniLM ranking when it is ready.",
             job=index_job,
+            after=intents,
         )

@@ -120,20 +120,27 @@ def loaded_encoder() -> tuple[Any, Any] | None:
     return encoder()
 
 
-def switch_when_ready(text: str, job: jobs.Job | None = None) -> None:
+def switch_when_ready(text: str, job: jobs.Job | None = None, after: Loading | None = None) -> None:
     """A line that says what answers meanwhile; reruns the page once the encoder has loaded and ``job`` ended.
 
     Args:
         text: What answers meanwhile and what the page switches to.
         job: A background job the page also waits for (its progress and time estimate are shown).
+        after: A load the page needs sooner (the first action waits for it): the encoder's load starts only
+            once it is done, so the two do not share the GIL.
     """
-    loading = _encoder_loading()  # started now if it was not yet
+
+    def encoder_loading() -> Loading | None:
+        return _encoder_loading() if after is None or after.done.is_set() else started("minilm")
+
+    encoder_loading()  # started now, unless it waits for ``after``
 
     @st.fragment(run_every=1.0)
     def watch() -> None:
         if job is not None:
             job.touch()
-        if loading.done.is_set() and (job is None or job.done.is_set()):
+        loading = encoder_loading()
+        if loading is not None and loading.done.is_set() and (job is None or job.done.is_set()):
             st.rerun(scope="app")
         st.caption(f"⏳ {text}")
         if job is not None and not job.done.is_set():
