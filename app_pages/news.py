@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import lifecycle, minilm, ui
 from engines import news
-from engines.core import settings
+from engines.core import jobs, settings
 from engines.core.errors import InputError, SourceError
 from engines.encoder_identity import NO_ENCODER
 from engines.registry import get_demo
@@ -102,8 +102,8 @@ def sample_encoder():
     if identity == NO_ENCODER:
         return None, None, None
     wanted = news.vectors_request(identity)
-    found = lifecycle.cached_model(wanted)
-    if found is None:
+    found, job = lifecycle.cached_model(wanted), jobs.queue().get(wanted.job_key)
+    if found is None and (job is None or job.state != jobs.FAILED):  # a failed one is not retried on every rerun
         job = lifecycle.start_training(wanted)
         if lifecycle.wait_for_training():
             job.done.wait(lifecycle.WAIT_LIMIT_S)
@@ -113,7 +113,7 @@ def sample_encoder():
     loaded = minilm.encoder()
     if loaded is not None and loaded[0] is not None:
         return loaded[0], None, None
-    return None, None, job
+    return None, None, job if job is not None and job.state != jobs.FAILED else None
 
 
 def sample_classifier():
