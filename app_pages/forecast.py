@@ -33,6 +33,7 @@ BUTTONS_PER_ROW = 3  # six preset buttons in one row cut their labels short
 LIVE_HOLDBACK = 30  # points held back from the series and replayed one per tick in live mode
 LIVE_WINDOW = 200  # points shown (and refitted) in live mode
 LIVE_SECONDS = {"every 2 seconds": 2.0, "every 5 seconds": 5.0}
+PRELOAD_AFTER_S = 6.0  # the first view is on screen by then; opening Live sooner imports statsmodels in the script
 COLORS = {"history": "#334155", "forecast": "#2563eb", "band": "rgba(37, 99, 235, 0.18)", "new": "#f97316"}
 
 ui.page_header(
@@ -94,11 +95,15 @@ def comparison_status(job: jobs.Job) -> None:
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def preload_statsmodels() -> threading.Thread:
-    """Once per server, after the first view is drawn: import what live mode and the quick forecast use."""
-    thread = threading.Thread(target=fc.preload, name="forecast-preload", daemon=True)
-    thread.start()
-    return thread
+def preload_statsmodels() -> threading.Timer:
+    """Once per server, a few seconds after the first view: import what live mode and the quick forecast use.
+
+    Started at once, the import (about 1.2 s of CPU, holding the GIL) competed with sending the first view itself.
+    """
+    timer = threading.Timer(PRELOAD_AFTER_S, fc.preload)
+    timer.name, timer.daemon = "forecast-preload", True
+    timer.start()
+    return timer
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -629,4 +634,4 @@ TABS = {
 if st.session_state.pop(GOTO_FORECAST, False):
     st.session_state["forecast_tab"] = next(iter(TABS))
 ui.stateful_tabs(TABS, key="forecast_tab")
-preload_statsmodels()  # last: the page is on screen before the background import competes for the CPU
+preload_statsmodels()
