@@ -13,6 +13,7 @@ has shown it for a while (the visitor left).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from engines.core.lifecycle import ModelRequest
 from engines.core.progress import Progress
 
 T = TypeVar("T")
+UNWATCHED_S = 30.0  # a visitor's own training that no page has shown for this long is cancelled (they left)
 
 
 def result(request: ModelRequest[T], *, button: str, key: str, what: str) -> T | None:
@@ -73,9 +75,9 @@ def own_training(key: str, title: str, work: Callable[[Progress], T] | None, *, 
     if auto and job is not None and job.state == jobs.FAILED:
         work = None
     if work is not None:
-        job = jobs.queue().submit(key, title, lambda job: work(job.report), private=True)
+        job = jobs.queue().submit(key, title, lambda job: work(job.report), private=True, unwatched_s=UNWATCHED_S)
         if lifecycle.wait_for_training():
-            job.done.wait(lifecycle.WAIT_LIMIT_S)
+            _wait_watching(job)
     if job is None:
         return None
     if job.state == jobs.DONE:
@@ -87,6 +89,13 @@ def own_training(key: str, title: str, work: Callable[[Progress], T] | None, *, 
     else:
         _own_panel(job)
     return None
+
+
+def _wait_watching(job: jobs.Job) -> None:
+    """The script waits for the job (page tests) and keeps touching it, as the progress panel would."""
+    deadline = time.monotonic() + lifecycle.WAIT_LIMIT_S
+    while not job.done.wait(min(1.0, UNWATCHED_S / 4)) and time.monotonic() < deadline:
+        job.touch()
 
 
 @st.fragment(run_every=1.0)

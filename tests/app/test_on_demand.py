@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 from streamlit.testing.v1 import AppTest
 
+from app_pages import on_demand
 from engines.core import jobs
 from engines.core.errors import InputError
 from tests.app.helpers import TIMEOUT, texts
@@ -96,3 +98,19 @@ def test_a_failed_automatic_training_is_shown_not_restarted_on_every_rerun():
     at.run()
     assert jobs.queue().get(key) is failed
     assert any("no ratings column" in t for t in texts(at.error))
+
+
+def test_a_page_that_waits_for_its_own_training_keeps_it_alive(monkeypatch):
+    # Page tests wait for the job in the script (GALLERY_WAIT_FOR_TRAINING); a training longer than the unwatched
+    # limit must not be cancelled meanwhile, as it is not on a server while its progress panel is shown.
+    monkeypatch.setattr(on_demand, "UNWATCHED_S", 0.4)
+
+    def steady_training(progress):
+        for step in range(8):
+            progress(step / 8, "Working")
+            time.sleep(0.2)
+        return 7
+
+    at, key = own_test(steady_training, auto=True)
+    assert jobs.queue().get(key).state == jobs.DONE
+    assert texts(at.success) == ["Trained: 7"]
