@@ -67,10 +67,7 @@ def comparison_job(request, *, private: bool) -> jobs.Job:
     job = jobs.queue().get(request.job_key)
     if job is not None and job.state == jobs.FAILED:
         return job
-    job = lifecycle.start_training(request)
-    # A visitor's own upload is cancelled once nobody watches it (start_training has no such flag yet).
-    job.private = job.private or private
-    return job
+    return lifecycle.start_training(request, private=private)
 
 
 def full_model(request):

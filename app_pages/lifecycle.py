@@ -71,15 +71,21 @@ def cached_model(request: ModelRequest[T]) -> tuple[T, str] | None:
         return None
 
 
-def start_training(request: ModelRequest[T], priority: int = jobs.VISITOR) -> jobs.Job:
-    """The background job that trains and saves the request's model (the running one if there is one)."""
-    return jobs.queue().submit(
+def start_training(request: ModelRequest[T], priority: int = jobs.VISITOR, *, private: bool = False) -> jobs.Job:
+    """The background job that trains and saves the request's model (the running one if there is one).
+
+    ``private``: the work is on a visitor's own upload, so the queue cancels it once nobody watches it.
+    """
+    job = jobs.queue().submit(
         request.job_key,
         request.title,
         lambda job: request.train_and_save(progress=job.report),
         priority=priority,
+        private=private,
         context=request.label,
     )
+    job.private = job.private or private  # a shared job that a private request joins is still watched
+    return job
 
 
 def serve(request: ModelRequest[T], *, fallback: ModelRequest[T] | None = None, what: str = "the model") -> Served[T]:
@@ -139,13 +145,19 @@ def source_note(served: Served[Any]) -> str:
     }.get(served.source, "")
 
 
-def training_panel(job: jobs.Job, what: str = "the model") -> None:
-    """Progress with a time estimate, redrawn every second; reruns the page when the job ends."""
-    st.info(
-        f"Training {what} for the first time on this server. It runs in the background and is saved for every "
-        "later visitor; you can leave this page and come back.",
-        icon="⏳",
-    )
+def training_panel(job: jobs.Job, what: str = "the model", *, verb: str = "Training") -> None:
+    """Progress with a time estimate, redrawn every second; reruns the page when the job ends.
+
+    ``verb`` says what the job does to ``what`` ("Training" a model, "Computing" a comparison).
+    """
+    if job.private:
+        text = f"{verb} {what} in the background. Keep this page open: it stops if nobody watches it."
+    else:
+        text = (
+            f"{verb} {what} for the first time on this server. It runs in the background and is saved for every "
+            "later visitor; you can leave this page and come back."
+        )
+    st.info(text, icon="⏳")
 
     @st.fragment(run_every=1.0)
     def live() -> None:
@@ -173,6 +185,12 @@ def warm_up(requests: Callable[[], list[ModelRequest[Any]]]) -> jobs.Job:
     """
 
     def work(job: jobs.Job) -> int:
+        job.report(0.0, "Importing the libraries every page uses")
+        import pandas  # noqa: F401 (the first demo page visited no longer pays for these imports)
+        import plotly.express
+        import plotly.graph_objects  # noqa: F401
+        import sklearn.pipeline  # noqa: F401
+
         wanted = requests()
         for i, request in enumerate(wanted):
             job.report(i / max(len(wanted), 1), f"Loading {request.label or request.title}")

@@ -54,7 +54,7 @@ def result(request: ModelRequest[T], *, button: str, key: str, what: str) -> T |
             job.done.wait(lifecycle.WAIT_LIMIT_S)
     if job.state == jobs.DONE:
         return job.result
-    lifecycle.training_panel(job, what)
+    lifecycle.training_panel(job, what, verb="Computing")
     return None
 
 
