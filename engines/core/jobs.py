@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,9 @@ FINISHED = (DONE, FAILED, CANCELLED)
 KEEP_FINISHED_S = 3600.0  # a finished job stays visible this long (a returning visitor sees the result)
 MAX_FINISHED = 64  # and at most this many finished jobs are kept
 VISITOR, BACKGROUND = 0, 1  # priorities: a visitor is waiting / warm-up and rebuilds
+# A job's thread runs at a lower OS priority (Linux nice value, per thread), so on busy CPUs the page scripts
+# answering visitors get the cores first and background training takes what is left.
+JOB_NICENESS = 10
 
 
 class JobCancelled(Exception):
@@ -206,6 +210,7 @@ class JobQueue:
             self._running += 1
             job.state, job.started, job.message = RUNNING, time.monotonic(), "Starting"
         state = DONE
+        _be_nice()
         try:
             job.result = job.work(job)
         except JobCancelled:
@@ -233,6 +238,15 @@ class JobQueue:
         for i, job in enumerate(finished):
             if i < excess or now - (job.finished or now) > KEEP_FINISHED_S:
                 self._jobs.pop(job.key, None)
+
+
+def _be_nice() -> None:
+    """Lower the calling thread's OS priority by :data:`JOB_NICENESS` (Linux: a thread has its own nice value)."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + JOB_NICENESS))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at the normal priority
+        pass
 
 
 @cache

@@ -164,6 +164,15 @@ def test_a_shared_job_finishes_after_its_visitor_left():
     assert job.done.wait(WAIT_S) and job.state == jobs.DONE and job.result == "model"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_a_job_runs_at_a_lower_os_priority_than_the_pages():
+    here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    job = jobs.JobQueue().submit("nice", "Nice", lambda job: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert job.done.wait(WAIT_S) and job.state == jobs.DONE
+    assert job.result == min(19, here + jobs.JOB_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == here  # the caller is untouched
+
+
 def test_time_estimate_from_the_pace():
     job = jobs.Job("k", "K", lambda job: None, state=jobs.RUNNING, started=100.0, fraction=0.25)
     assert job.eta_s(now=110.0) == pytest.approx(30.0)
