@@ -3,7 +3,9 @@
 ``python -m benchmarks.load [--memory] [--responsiveness] [--concurrency N] [--soak MINUTES] [--json out.json]``
 (with no part named: memory, responsiveness and 8 concurrent sessions; the soak only when asked), and
 ``python -m benchmarks.load --cold [--neighbours 2] [--passes idle busy] [--cap 600] [--json out.json]
-[--markdown out.md] [--data-dir DIR] [--app-root CHECKOUT]`` for the cold start alone.
+[--markdown out.md] [--data-dir DIR] [--app-root CHECKOUT]`` for the cold start alone, and
+``python -m benchmarks.load --contention [--victim spam] [--trainer imageclf] [--repeats 5] [--neighbours N]
+[--json out.json] [--markdown out.md]`` for a training's effect on another page.
 
 It starts its own ``streamlit run app.py`` on 127.0.0.1 with the offline defaults a visitor gets
 (``GALLERY_OFFLINE=1``, a fresh ``GALLERY_CACHE_DIR`` in a temp folder, no ``GALLERY_DATA_DIR``, no
@@ -31,6 +33,15 @@ It starts its own ``streamlit run app.py`` on 127.0.0.1 with the offline default
   (``while True: pass``, killed when the pass ends). A Markdown table with the goals (first result <= 3 s idle,
   <= 6 s busy; main action <= 2 s) and the commit measured; ``--app-root`` serves another checkout (a clean
   ``git worktree`` of the commit before a change) with this harness.
+- contention: issue 25's "a training job started on one page never makes another page's action more than 2x
+  slower". One fresh server as in the cold mode (``--neighbours`` CPU-bound processes, default none); once the
+  System page's job table shows nothing queued or running (the server's warm-up), the victim page's main action
+  (spam detector, Classify) is timed ``--repeats`` times by the cold mode's settled rule: the baseline. Then a
+  second browser context opens the trainer (the image classifier with 200 epochs, a network neither shipped nor
+  cached) and presses its button (Train the CNN); once its live panel's bar has moved off 0% (queued, importing
+  and loading data do not count), the victim's action is timed again, the panel read after each. The trainer's
+  context is closed and the System page is polled until the job's row says it finished. The two medians, their
+  ratio (goal <= 2x), every timing and what the job did, as Markdown and JSON.
 
 Only 127.0.0.1 is ever reached.
 """
@@ -1292,6 +1303,302 @@ def cold_goals_met(result: dict[str, Any]) -> bool:
     return True
 
 
+# ------------------------------------------------------------------ contention (issue 25)
+CONTENTION_REPEATS = 5
+GOAL_CONTENTION_RATIO = 2.0
+WARM_UP_WAIT_S = 300.0  # the server's own warm-up (about 20 s here) must be over before the baseline
+JOB_START_WAIT_S = 180.0  # from the trainer's click until its job runs (not queued)
+JOB_FINISH_WAIT_S = 600.0  # from closing the trainer's tab until its job's row says it finished
+SYSTEM_POLL_S = 5.0
+ACTIVE_STATES = ("queued", "running")
+# The System page's tables as text (Streamlit's data grid keeps an accessible <table> with the visible rows).
+TABLES_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].map(df =>
+    [...df.querySelectorAll('tr')].map(tr => [...tr.querySelectorAll('th, td')].map(c => c.innerText.trim())))"""
+# The trainer tab's live panel: its visible progress bars' text and whether a Stop button shows.
+PANEL_JS = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main) return null;
+    return {
+        bars: [...main.querySelectorAll('[data-testid="stProgress"]')].filter(e => e.checkVisibility())
+            .map(e => e.innerText.trim().slice(0, 200)),
+        stop: [...main.querySelectorAll('button')].some(b => b.innerText.trim() === 'Stop' && b.checkVisibility()),
+    };
+}"""
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """A page whose button starts a long shared training in the background queue, with a live progress panel."""
+
+    key: str
+    path: str  # below the server's URL (query parameters choose a training that is not cached or shipped)
+    button: str
+    job_title: str  # how its row in the System page's job table begins
+    what: str
+
+
+TRAINERS = {
+    "imageclf": Trainer(
+        "imageclf",
+        "imageclf?ic_epochs=200",
+        "Train the CNN",
+        "Training the digits CNN",
+        "the digits CNN with 200 epochs (the shipped one has 40; the page's time budget stops it at 120 s)",
+    ),
+}
+
+
+def job_table(tables: list[list[list[str]]]) -> list[dict[str, str]]:
+    """The System page's job table (the one headed job, state, ...) as rows of column -> text; [] when absent."""
+    for rows in tables:
+        if rows and rows[0][:2] == ["job", "state"]:
+            head = rows[0]
+            return [dict(zip(head, row, strict=False)) for row in rows[1:] if row]
+    return []
+
+
+def job_row(rows: list[dict[str, str]], title: str) -> dict[str, str] | None:
+    """The newest row (the table lists the newest first) whose job begins with ``title``."""
+    return next((row for row in rows if row.get("job", "").startswith(title)), None)
+
+
+PERCENT = re.compile(r"\((\d+)%")
+
+
+def panel_state(panel: dict[str, Any] | None) -> str:
+    """What the trainer's live panel says of its job.
+
+    ``gone`` (no progress bar and no Stop button), ``queued`` (it waits for another training), ``starting`` (its
+    bar still at 0%: importing, loading data) or ``running`` (its bar has moved: it trains).
+    """
+    if not panel or not (panel.get("bars") or panel.get("stop")):
+        return "gone"
+    bars = panel.get("bars", ())
+    if any("waiting for another training" in text for text in bars):
+        return "queued"
+    percents = [int(m.group(1)) for text in bars for m in PERCENT.finditer(text)]
+    return "running" if any(percents) else "starting"
+
+
+def contention_summary(baseline: list[float], loaded: list[float]) -> dict[str, Any]:
+    """Both medians, their ratio and whether it meets the goal (no ratio without numbers on both sides)."""
+    before = statistics.median(baseline) if baseline else None
+    during = statistics.median(loaded) if loaded else None
+    ratio = during / before if before and during is not None else None
+    return {
+        "baseline_median_s": before,
+        "loaded_median_s": during,
+        "ratio": ratio,
+        "passed": ratio is not None and ratio <= GOAL_CONTENTION_RATIO,
+    }
+
+
+async def system_jobs(page, base_url: str, cap_s: float) -> list[dict[str, str]]:
+    """Open the System page afresh until settled and read its job table."""
+    start = time.monotonic()
+    await page.goto(f"{base_url}/system", wait_until="commit", timeout=cap_s * 1000)
+    await wait_settled(page, "System", start, cap_s)
+    return job_table(await page.evaluate(TABLES_JS))
+
+
+async def wait_jobs(page, base_url: str, done: Callable[[list[dict[str, str]]], bool], wait_s: float):
+    """Poll the System page's job table until ``done(rows)``; ``(rows, seconds, met)``, bounded by ``wait_s``."""
+    start = time.monotonic()
+    rows: list[dict[str, str]] = []
+    while time.monotonic() - start < wait_s:
+        try:
+            rows = await system_jobs(page, base_url, COLD_PROBE_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - a slow look: try again until the bound
+            log.warning("System page: %s", exc)
+        if done(rows):
+            return rows, time.monotonic() - start, True
+        await asyncio.sleep(SYSTEM_POLL_S)
+    return rows, time.monotonic() - start, False
+
+
+async def time_action(page, target: ColdPage, cap_s: float) -> tuple[str | None, Timing]:
+    """Press the page's main action once (as the cold mode does) and time it until settled again."""
+    found = await find_action(page, target.key, COLD_ACTIONS)
+    if found is None:
+        return None, Timing(error="no main action on the page")
+    label, button, done = found
+    runs = marks(await look(page, target.title))[0] or 0
+    start = time.monotonic()
+    try:
+        await button.click(timeout=COLD_CLICK_TIMEOUT_S * 1000)
+        return label, await wait_settled(page, target.title, start, cap_s, done, min_runs=runs + 1)
+    except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+        return label, Timing(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+
+
+async def time_actions(page, target: ColdPage, repeats: int, cap_s: float, between=None) -> list[dict[str, Any]]:
+    """``repeats`` timings of the main action; ``between()`` (awaited after each) adds to its record."""
+    records = []
+    for _ in range(repeats):
+        label, timing = await time_action(page, target, cap_s)
+        record = {"action": label, **asdict(timing)}
+        if between is not None:
+            record.update(await between())
+        records.append(record)
+        extra = f" (trainer {record['trainer']}: {record['trainer_progress']})" if "trainer" in record else ""
+        progress(f"contention: {target.key} {label}: {timing_cell(asdict(timing), None, cap_s)}{extra}")
+    return records
+
+
+def _seconds(records: list[dict[str, Any]]) -> list[float]:
+    return [r["seconds"] for r in records if r.get("seconds") is not None]
+
+
+async def measure_contention(playwright, settings: ContentionSettings, base_url: str) -> dict[str, Any]:
+    """Baseline timings of the victim's action, then the same while the trainer's job runs in a second tab."""
+    victim = cold_pages((settings.victim,))[0]
+    trainer = TRAINERS[settings.trainer]
+    trainer_page = cold_pages((trainer.key,))[0]
+    out: dict[str, Any] = {"victim": victim.title, "trainer": trainer.what, "trainer_button": trainer.button}
+    browser = await launch(playwright)
+    try:
+        context = await browser.new_context(viewport=COLD_VIEWPORT)
+        await context.add_init_script(RUNS_JS)
+        page = await context.new_page()
+        rows, waited, met = await wait_jobs(page, base_url, lambda r: not any(
+            row.get("state") in ACTIVE_STATES for row in r), WARM_UP_WAIT_S)  # fmt: skip
+        out["warm_up"] = {"seconds_waited": waited, "idle": met, "jobs": rows}
+        progress(f"contention: queue idle after {waited:.0f} s: {met}")
+        start = time.monotonic()
+        await page.goto(f"{base_url}/{victim.path}", wait_until="commit", timeout=settings.cap_s * 1000)
+        out["victim_first"] = asdict(await wait_settled(page, victim.title, start, settings.cap_s))
+        out["baseline"] = await time_actions(page, victim, settings.repeats, settings.cap_s)
+
+        trainer_context = await browser.new_context(viewport=COLD_VIEWPORT)
+        await trainer_context.add_init_script(RUNS_JS)
+        other = await trainer_context.new_page()
+        start = time.monotonic()
+        await other.goto(f"{base_url}/{trainer.path}", wait_until="commit", timeout=settings.cap_s * 1000)
+        out["trainer_first"] = asdict(await wait_settled(other, trainer_page.title, start, settings.cap_s))
+        await other.get_by_role("button", name=trainer.button, exact=True).first.click(
+            timeout=COLD_CLICK_TIMEOUT_S * 1000
+        )
+        clicked = time.monotonic()
+        state, panel, seen = "gone", None, {}
+        while time.monotonic() - clicked < JOB_START_WAIT_S:
+            panel = await other.evaluate(PANEL_JS)
+            state = panel_state(panel)
+            seen.setdefault(state, time.monotonic() - clicked)
+            if state == "running":
+                break
+            await asyncio.sleep(0.5)
+        out["job_start"] = {"state": state, "seconds": time.monotonic() - clicked, "panel": panel, "seen": seen}
+        progress(f"contention: {trainer.key} job {state} {time.monotonic() - clicked:.1f} s after the click: {panel}")
+        if state != "running":
+            out["loaded"] = []
+            out["error"] = f"the trainer's job did not start running within {JOB_START_WAIT_S:.0f} s ({state})"
+        else:
+
+            async def still_training() -> dict[str, Any]:
+                now = await other.evaluate(PANEL_JS)
+                return {"trainer": panel_state(now), "trainer_progress": (now or {}).get("bars", [])[:1]}
+
+            out["loaded"] = await time_actions(page, victim, settings.repeats, settings.cap_s, still_training)
+        await trainer_context.close()
+        closed = time.monotonic()
+        rows, _, met = await wait_jobs(page, base_url, lambda r: (job_row(r, trainer.job_title) or {}).get(
+            "state") not in (*ACTIVE_STATES, None), JOB_FINISH_WAIT_S)  # fmt: skip
+        out["job_after_close"] = {
+            "finished": met,
+            "seconds_after_close": time.monotonic() - closed,
+            "row": job_row(rows, trainer.job_title),
+        }
+        progress(f"contention: after closing the trainer's tab: {out['job_after_close']}")
+        out["exceptions"] = [t.splitlines()[0][:200] if t else "" for t in await exception_texts(page)]
+    finally:
+        await browser.close()
+    out.update(contention_summary(_seconds(out["baseline"]), _seconds(out.get("loaded", []))))
+    out["loaded_while_running"] = sum(r.get("trainer") == "running" for r in out.get("loaded", []))
+    return out
+
+
+@dataclass(frozen=True)
+class ContentionSettings:
+    victim: str = "spam"
+    trainer: str = "imageclf"
+    repeats: int = CONTENTION_REPEATS
+    neighbours: int = 0
+    cap_s: float = COLD_CAP_S
+    app_root: Path = ROOT
+
+
+async def run_contention(settings: ContentionSettings, workdir: Path) -> dict[str, Any]:
+    """The contention mode: one fresh server on an empty cache, with ``neighbours`` CPU-bound processes."""
+    from playwright.async_api import async_playwright
+
+    workdir.mkdir(parents=True)
+    (workdir / "cache").mkdir()
+    result: dict[str, Any] = {**git_state(settings.app_root), "cpus": os.cpu_count(), **asdict(settings)}
+    result["app_root"] = str(settings.app_root)
+    with neighbours(settings.neighbours):
+        result["load_average_start"] = os.getloadavg()
+        server = start_server(settings.app_root / "app.py", settings.app_root, cold_env(workdir / "cache"),
+                              workdir / "server.log")  # fmt: skip
+        try:
+            async with async_playwright() as playwright:
+                result.update(await measure_contention(playwright, settings, server.url))
+        finally:
+            server.stop()
+        result["load_average_end"] = os.getloadavg()
+    result["server_log_tail"] = _tail(workdir / "server.log", 40)
+    result["markdown"] = contention_markdown(result)
+    return result
+
+
+def _list(records: list[dict[str, Any]], cap_s: float) -> str:
+    return ", ".join(timing_cell(r, None, cap_s) for r in records) or "none"
+
+
+def contention_markdown(result: dict[str, Any]) -> str:
+    """The two medians, their ratio against the goal, the raw timings and what the trainer's job did."""
+    cap_s = result["cap_s"]
+
+    def median(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f} s"
+
+    ratio = result.get("ratio")
+    verdict = "—" if ratio is None else f"{ratio:.2f}× {'✅' if result['passed'] else '❌'}"
+    label = next((r["action"] for r in result.get("baseline", []) if r.get("action")), "main action")
+    loaded = result.get("loaded", [])
+    lines = [
+        f"| {result['victim']}: {label} | median | timings |",
+        "|---|---|---|",
+        f"| alone | {median(result.get('baseline_median_s'))} | {_list(result.get('baseline', []), cap_s)} |",
+        f"| while a training runs in another tab | {median(result.get('loaded_median_s'))} | {_list(loaded, cap_s)} |",
+        f"| ratio (goal ≤ {GOAL_CONTENTION_RATIO:g}×) | {verdict} | |",
+        "",
+        f"Trainer: {result['trainer']}, started with **{result['trainer_button']}** in a second browser context; "
+        f"the victim was timed {len(loaded)} times while it trained, its job running after "
+        f"{result.get('loaded_while_running', 0)} of them. {result['neighbours']} CPU-bound neighbours; load "
+        f"average {result['load_average_start'][0]:.1f} at the start and {result['load_average_end'][0]:.1f} at the "
+        f"end; measured at commit {result['commit'][:12]} ({result['changed_files']} tracked files changed) on "
+        f"{result['cpus']} CPUs.",
+    ]
+    start = result.get("job_start") or {}
+    if start:
+        seen = ", ".join(f"{k} at {v:.1f} s" for k, v in (start.get("seen") or {}).items())
+        lines.append(f"- The trainer's panel after the click: {seen or start['state']} (timing began then).")
+    after = result.get("job_after_close") or {}
+    if after:
+        row = after.get("row") or {}
+        what = f"{row.get('state')} after {row.get('seconds')} s of training" if row else "no row"
+        lines.append(
+            f"- After its tab closed the System page's job table says: {what} "
+            f"({'finished' if after.get('finished') else 'not finished'} "
+            f"{after['seconds_after_close']:.0f} s after the close)."
+        )
+    if result.get("error"):
+        lines.append(f"- {result['error']}")
+    for text in result.get("exceptions", ()):
+        lines.append(f"- exception box: {text}")
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------ command line
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from playwright.async_api import async_playwright
@@ -1354,7 +1661,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=0, metavar="N", help="N sessions at once (default 8)")
     parser.add_argument("--soak", type=float, default=0.0, metavar="MINUTES", help="cycle through every page")
     parser.add_argument("--cold", action="store_true", help="first result and main action on a fresh, empty server")
-    parser.add_argument("--neighbours", type=int, default=2, metavar="N", help="CPU-bound processes in the busy pass")
+    parser.add_argument("--contention", action="store_true", help="a page's main action while another page trains")
+    parser.add_argument("--victim", default="spam", help="contention: the page whose main action is timed")
+    parser.add_argument("--trainer", default="imageclf", choices=sorted(TRAINERS), help="contention: who trains")
+    parser.add_argument("--repeats", type=int, default=CONTENTION_REPEATS, help="contention: timings per side")
+    parser.add_argument("--neighbours", type=int, default=None, metavar="N",
+                        help="CPU-bound processes in the busy pass (default 2) or during contention (default 0)")  # fmt: skip
     parser.add_argument("--passes", nargs="+", choices=COLD_PASSES, default=list(COLD_PASSES), help="cold passes")
     parser.add_argument("--cap", type=float, default=COLD_CAP_S, metavar="SECONDS", help="cold: the most to wait")
     parser.add_argument("--data-dir", type=Path, help="cold: GALLERY_DATA_DIR for the server (default: none)")
@@ -1363,15 +1675,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--markdown", type=Path, help="cold: write its table here")
     args = parser.parse_args(argv)
-    only_cold = args.cold and not (args.memory or args.responsiveness or args.concurrency or args.soak)
-    if not (args.memory or args.responsiveness or args.concurrency or args.soak or args.cold):
+    only_cold = (args.cold or args.contention) and not (
+        args.memory or args.responsiveness or args.concurrency or args.soak
+    )
+    if not (args.memory or args.responsiveness or args.concurrency or args.soak or args.cold or args.contention):
         args.memory = args.responsiveness = True
         args.concurrency = 8
     unknown = set(args.pages or ()) - {d.key for d in DEMOS} - ({HOME_KEY, SYSTEM_KEY} if args.cold else set())
     if unknown:
         parser.error(f"unknown pages {sorted(unknown)}; valid: {', '.join(d.key for d in DEMOS)}")
-    if args.neighbours < 0 or args.cap <= 0:
-        parser.error("--neighbours must be 0 or more and --cap above 0")
+    if (args.neighbours or 0) < 0 or args.cap <= 0 or args.repeats < 1:
+        parser.error("--neighbours must be 0 or more, --cap above 0 and --repeats 1 or more")
+    if args.contention and args.victim not in {p.key for p in cold_pages()} - {args.trainer}:
+        parser.error(f"--victim must be a page other than the trainer; valid: {', '.join(p.key for p in cold_pages())}")
     if not CHROMIUM.exists():
         parser.error(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     results: dict[str, Any] = {}
@@ -1382,15 +1698,22 @@ def main(argv: list[str] | None = None) -> int:
                   f"load average {results['load_average_start'][0]:.1f} at the start, "
                   f"{results['load_average_end'][0]:.1f} at the end on {results['cpus']} CPUs")  # fmt: skip
         if args.cold:
-            settings = ColdSettings(tuple(args.pages) if args.pages else None, tuple(args.passes), args.neighbours,
-                                    args.cap, args.data_dir, args.app_root.resolve())  # fmt: skip
+            settings = ColdSettings(tuple(args.pages) if args.pages else None, tuple(args.passes),
+                                    2 if args.neighbours is None else args.neighbours, args.cap, args.data_dir,
+                                    args.app_root.resolve())  # fmt: skip
             results["cold"] = asyncio.run(run_cold(settings, Path(tmp) / "cold"))
             print("\n## Cold start\n" + results["cold"]["markdown"] + "\n", flush=True)
-            if args.markdown:
-                args.markdown.write_text(results["cold"]["markdown"] + "\n", encoding="utf-8")
+        if args.contention:
+            contention = ContentionSettings(args.victim, args.trainer, args.repeats, args.neighbours or 0, args.cap,
+                                            args.app_root.resolve())  # fmt: skip
+            results["contention"] = asyncio.run(run_contention(contention, Path(tmp) / "contention"))
+            print("\n## Contention\n" + results["contention"]["markdown"] + "\n", flush=True)
+        if args.markdown:
+            tables = [results[p]["markdown"] for p in ("cold", "contention") if p in results]
+            args.markdown.write_text("\n\n".join(tables) + "\n", encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    parts = ("memory", "responsiveness", "concurrency", "soak", "cold")
+    parts = ("memory", "responsiveness", "concurrency", "soak", "cold", "contention")
     return 0 if all(results[p]["passed"] for p in parts if p in results) else 1
 
 
