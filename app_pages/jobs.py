@@ -20,6 +20,7 @@ takes the result into the session (:func:`harvest`, once per session).
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable
@@ -98,15 +99,27 @@ def start(
     return job
 
 
-def warm(key: str, title: str, work: Callable[[Job], Any]) -> Job | None:
-    """Queue work a page will soon need (a detector to load, a sample to compute) at background priority.
+@functools.cache
+def light_queue() -> queue_jobs.JobQueue:
+    """The lane of short page work (a detector to load, a sample to transcribe: seconds, not minutes).
 
-    One job per key per server, after any visitor's training; ``GALLERY_WARM_UP=0`` turns it off, as it does
-    the server's own warm-up (the page tests set it, so each test does its work when it asks for it).
+    Not the training queue: there, one job runs at a time and is never interrupted, so a visitor's click that
+    needs a few seconds of work would wait behind a background rebuild of minutes (measured: Transcribe on the
+    sample took 204 s behind the server's warm-up trainings with two busy neighbours). One job at a time here
+    too, keyed, never duplicated.
+    """
+    return queue_jobs.JobQueue(1)
+
+
+def warm(key: str, title: str, work: Callable[[Job], Any]) -> Job | None:
+    """Queue short work a page will soon need on :func:`light_queue`, at background priority.
+
+    One job per key per server; ``GALLERY_WARM_UP=0`` turns it off, as it does the server's own warm-up (the
+    page tests set it, so each test does its work when it asks for it).
     """
     if os.environ.get("GALLERY_WARM_UP", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
-    return queue_jobs.queue().submit(key, title, work, priority=queue_jobs.BACKGROUND)
+    return light_queue().submit(key, title, work, priority=queue_jobs.BACKGROUND)
 
 
 def running(job: Job | None) -> bool:

@@ -264,7 +264,7 @@ def speech_samples() -> dict[str, tuple[Path, str]]:
 
 
 def sample_work(recognizer, path: Path) -> tuple[str, str, Callable[[jobs.Job], tuple]]:
-    """Key, title and work of a sample's transcription: one queue job per sample and recognizer per server.
+    """Key, title and work of a sample's transcription: one job per sample and recognizer per server.
 
     The page starts it at background priority when it opens, so **Transcribe** on the sample finds it done
     (decoding 6 s of speech takes PocketSphinx 6 to 9 s on a busy two-core server); the queue keeps the result
@@ -282,7 +282,7 @@ def sample_work(recognizer, path: Path) -> tuple[str, str, Callable[[jobs.Job], 
 
 def transcribe_sample(recognizer, path: Path) -> tuple:
     """The sample's audio and segments: from the queue's job, waiting for it (with its progress) when it runs."""
-    job = jobs.queue().submit(*sample_work(recognizer, path))
+    job = background.light_queue().submit(*sample_work(recognizer, path))
     if not job.done.is_set():
         bar = st.progress(job.fraction, text=job.status_line())
         while not job.done.wait(0.25):
