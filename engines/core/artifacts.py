@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from enum import Enum
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -32,14 +33,29 @@ FORMAT = 1  # bump when the layout changes
 
 
 def library_versions(names: Iterable[str], *, python: bool = True) -> dict[str, str]:
-    """Installed versions of ``names`` plus (unless ``python=False``) Python's, for artifact keys and model cards."""
+    """Installed versions of ``names`` plus Python's, for artifact keys and model cards.
+
+    ``python=False`` gives the portable form a shipped model's key uses: no Python version, and no local
+    version label (torch ``2.13.0+cpu`` here is the same release as ``2.13.0`` from PyPI on a deployment).
+    """
     versions = {"python": platform.python_version()} if python else {}
     for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+        version = installed_version(name)
+        versions[name] = version if python else version.split("+", 1)[0]
     return versions
+
+
+@lru_cache(maxsize=256)
+def installed_version(name: str) -> str:
+    """A package's installed version, or "absent".
+
+    Cached: a page computes several keys on every rerun, and reading package metadata costs about 20 ms a key;
+    installing a package restarts the server anyway.
+    """
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def _plain(value: Any) -> Any:

@@ -210,7 +210,7 @@ class JobQueue:
             self._running += 1
             job.state, job.started, job.message = RUNNING, time.monotonic(), "Starting"
         state = DONE
-        _be_nice()
+        lower_priority()
         try:
             job.result = job.work(job)
         except JobCancelled:
@@ -240,7 +240,7 @@ class JobQueue:
                 self._jobs.pop(job.key, None)
 
 
-def _be_nice() -> None:
+def lower_priority() -> None:
     """Lower the calling thread's OS priority by :data:`JOB_NICENESS` (Linux: a thread has its own nice value)."""
     try:
         tid = threading.get_native_id()

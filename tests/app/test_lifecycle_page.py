@@ -11,7 +11,7 @@ from engines.core import artifacts, jobs, lifecycle
 from engines.core.artifacts import ArtifactStore
 from tests.app import lifecycle_toy as toy
 
-TIMEOUT = 60
+TIMEOUT = 120  # AppTest runs and waits: a loaded 2-core CI machine needs the margin
 
 
 @pytest.fixture
@@ -102,3 +102,33 @@ def test_a_disk_cached_model_is_loaded_not_retrained(fresh):
     at.run()
     assert answer(at) == "30.0" and "earlier (disk cache" in at.caption[0].value
     assert toy.TRAINED == [3.0] and fresh.jobs() == []
+
+
+def test_the_warm_up_loads_what_ships_and_rebuilds_what_does_not(fresh, tmp_path):
+    toy.GATE.set()
+    lifecycle.build_shipped([toy.request(2.0)], root=tmp_path / "shipped")
+    toy.TRAINED.clear()
+    toy.GATE.clear()
+
+    wanted = [toy.request(2.0), toy.request(7.0)]
+    state = page_lifecycle.warm_up(lambda: wanted, delay_s=0.0, pause_s=0.0)
+    assert state.done.wait(TIMEOUT)
+    assert state.loaded == ["toy"] and state.rebuilding == ["toy"] and state.failed == []
+    assert [(j.title, j.priority) for j in fresh.active()] == [("Training the toy", jobs.BACKGROUND)]
+    at = visit()  # the shipped model is in memory now: no file is read again
+    assert answer(at) == "20.0" and toy.TRAINED == []
+    toy.GATE.set()
+    assert fresh.wait_idle(TIMEOUT) and toy.TRAINED == [7.0]
+    failing = page_lifecycle.warm_up(lambda: [broken_request()], delay_s=0.0, pause_s=0.0)
+    assert failing.done.wait(TIMEOUT) and failing.failed == ["broken"]
+
+
+def broken_request():
+    """A request whose lookup fails (an unreadable store): the warm-up reports it and goes on."""
+    request = toy.request(9.0)
+
+    class Broken(type(request)):
+        def find(self, store=None, shipped=None):
+            raise OSError("unreadable")
+
+    return Broken(request.cache, request.config, request.data_sha256, request.train, request.title, "broken")

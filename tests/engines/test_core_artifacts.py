@@ -110,7 +110,11 @@ def test_key_changes_with_config_data_or_engine(other):
 def test_key_changes_with_library_versions(monkeypatch):
     before = artifact_key("toy", Config(), DATA_SHA, LIBRARIES)
     monkeypatch.setattr(artifacts.metadata, "version", lambda name: "999.0")
-    assert artifact_key("toy", Config(), DATA_SHA, LIBRARIES) != before
+    artifacts.installed_version.cache_clear()  # versions are cached per process; a new install restarts it
+    try:
+        assert artifact_key("toy", Config(), DATA_SHA, LIBRARIES) != before
+    finally:
+        artifacts.installed_version.cache_clear()
 
 
 def test_library_versions_records_python_and_absent_packages():

@@ -237,6 +237,26 @@ def test_the_shipped_key_leaves_pythons_version_out(monkeypatch):
     assert request.shipped_key == shipped and request.key != disk
 
 
+def test_the_shipped_key_ignores_a_local_version_label(monkeypatch):
+    """torch 2.13.0+cpu (this machine) and 2.13.0 (PyPI on a deployment) are one release."""
+    from importlib import metadata
+
+    from engines.core.artifacts import installed_version
+
+    monkeypatch.setattr(metadata, "version", metadata.version)  # restored afterwards, then the cache is emptied
+    real = metadata.version
+    installed_version.cache_clear()
+    monkeypatch.setattr(metadata, "version", lambda name: "2.4.6+cpu" if name == "numpy" else real(name))
+    labelled = _request([]).shipped_key
+    installed_version.cache_clear()
+    monkeypatch.setattr(metadata, "version", lambda name: "2.4.6" if name == "numpy" else real(name))
+    assert _request([]).shipped_key == labelled
+    installed_version.cache_clear()
+    monkeypatch.setattr(metadata, "version", lambda name: "2.4.7" if name == "numpy" else real(name))
+    assert _request([]).shipped_key != labelled
+    installed_version.cache_clear()
+
+
 def test_a_shipped_model_of_other_libraries_is_not_found(tmp_path, monkeypatch):
     root, calls = tmp_path / "shipped", []
     request = _request(calls)
