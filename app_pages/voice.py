@@ -266,7 +266,7 @@ def speech_samples() -> dict[str, tuple[Path, str]]:
 def sample_work(recognizer, path: Path) -> tuple[str, str, Callable[[jobs.Job], tuple]]:
     """Key, title and work of a sample's transcription: one job per sample and recognizer per server.
 
-    The page starts it at background priority when it opens, so **Transcribe** on the sample finds it done
+    The file tab starts it at background priority when it shows the sample, so **Transcribe** finds it done
     (decoding 6 s of speech takes PocketSphinx 6 to 9 s on a busy two-core server); the queue keeps the result
     for an hour for every visitor. VADER, which the result panel uses, is loaded by the job too.
     """
@@ -305,6 +305,10 @@ def render_file(recognizer, target: str, model) -> None:
         if choice is not None:
             sample_path, reference = samples[choice]
             data, name = sample_path.read_bytes(), sample_path.name
+            if sample_path == SAMPLE and st.session_state.get(RECOGNIZER_KEY, SPHINX) == SPHINX:
+                # Ready before Transcribe is pressed; started here, not on arrival, so it never competes with
+                # the live microphone's recognizer on the first tab.
+                background.warm(*sample_work(recognizer, SAMPLE))
             st.caption(f"What is said: “{reference}”")
     elif source == "Record":
         recording = st.audio_input("Record a few sentences", key="vo_record", sample_rate=16000)
@@ -412,8 +416,6 @@ def render_about(recognizer) -> None:
 
 # ------------------------------------------------------------------ the page
 recognizer, target, model = controls()
-if SAMPLE.is_file() and st.session_state.get(RECOGNIZER_KEY, SPHINX) == SPHINX:  # ready before Transcribe is pressed
-    background.warm(*sample_work(recognizer, SAMPLE))
 ui.stateful_tabs(
     {
         LIVE_TAB: lambda: render_live(recognizer, target, model),
