@@ -111,7 +111,7 @@ def test_the_warm_up_loads_what_ships_and_rebuilds_what_does_not(fresh, tmp_path
     toy.GATE.clear()
 
     wanted = [toy.request(2.0), toy.request(7.0)]
-    state = page_lifecycle.warm_up(lambda: wanted, delay_s=0.0, pause_s=0.0)
+    state = page_lifecycle.warm_up(lambda: wanted, import_delay_s=0.0, delay_s=0.0, pause_s=0.0)
     assert state.done.wait(TIMEOUT)
     assert state.loaded == ["toy"] and state.rebuilding == ["toy"] and state.failed == []
     assert [(j.title, j.priority) for j in fresh.active()] == [("Training the toy", jobs.BACKGROUND)]
@@ -119,7 +119,7 @@ def test_the_warm_up_loads_what_ships_and_rebuilds_what_does_not(fresh, tmp_path
     assert answer(at) == "20.0" and toy.TRAINED == []
     toy.GATE.set()
     assert fresh.wait_idle(TIMEOUT) and toy.TRAINED == [7.0]
-    failing = page_lifecycle.warm_up(lambda: [broken_request()], delay_s=0.0, pause_s=0.0)
+    failing = page_lifecycle.warm_up(lambda: [broken_request()], import_delay_s=0.0, delay_s=0.0, pause_s=0.0)
     assert failing.done.wait(TIMEOUT) and failing.failed == ["broken"]
 
 
