@@ -158,6 +158,10 @@ def app_url(tmp_path_factory, server_log: Path) -> Iterator[str]:
         # One server serves every browser test; a cache release half-way would make a test's timing depend on
         # the ones before it. The release itself is tested with AppTest (tests/app/test_page_system.py).
         "GALLERY_MEMORY_BUDGET_MB": "1000000",
+        # No warm-up: it imports every engine (torch included) in the server's first seconds, when the first
+        # browser test may be timing the live camera's frame rate (measured: median 14 fps against the 15 the test
+        # asks, first on a fresh server). The cold-start benchmark (python -m benchmarks.load --cold) measures it.
+        "GALLERY_WARM_UP": "0",
     }
     command = server_command("app.py", port)
     with server_log.open("wb") as log:
