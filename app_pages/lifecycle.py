@@ -31,6 +31,7 @@ MEMORY = "in memory"
 WAIT_LIMIT_S = 600.0  # GALLERY_WAIT_FOR_TRAINING waits at most this long
 IMPORT_DELAY_S = 1.0  # the common libraries are imported this long after the first session starts
 WARM_UP_DELAY_S = 10.0  # and the shipped models are loaded this long after it, once its page has drawn
+LIVE_WAIT_S = 600.0  # each warm-up step waits at most this long for a live stream to stop
 log = logging.getLogger(__name__)
 
 
@@ -209,6 +210,8 @@ def warm_up(
     priority, so they never compete with the first visitor's first page (measured: the chatbot's first answer
     took 13 s instead of 7 s at load 11 while an eager warm-up imported torch beside it). A shipped model that is
     missing or stale (built with other library versions) is rebuilt as a background job of the queue instead.
+    While a live camera or microphone streams, each step waits (up to ``LIVE_WAIT_S``): the imports and loads
+    hold the GIL for seconds, and a live stream drops the frames it cannot handle in time.
     """
     state = WarmUp()
 
@@ -216,6 +219,7 @@ def warm_up(
         try:
             time.sleep(import_delay_s)
             jobs.lower_priority()
+            jobs.wait_while_live(LIVE_WAIT_S)
             import pandas  # noqa: F401 (the first demo page visited no longer pays for these imports)
             import plotly.express
             import plotly.graph_objects  # noqa: F401
@@ -224,6 +228,7 @@ def warm_up(
             time.sleep(max(0.0, delay_s - import_delay_s))
             for request in requests():
                 name = request.label or request.title
+                jobs.wait_while_live(LIVE_WAIT_S)
                 try:
                     if cached_model(request) is None:
                         start_training(request, priority=jobs.BACKGROUND)

@@ -22,6 +22,8 @@ from typing import Any
 
 import streamlit as st
 
+from engines.core import jobs
+
 ENV_VAR = "GALLERY_ICE_SERVERS"
 DEFAULT_ICE = ({"urls": ["stun:stun.l.google.com:19302"]},)
 
@@ -88,6 +90,16 @@ def ice_config() -> IceConfig:
     return IceConfig(DEFAULT_ICE, "the public STUN default")
 
 
+def _noted(callback: Callable) -> Callable:
+    """``callback``, telling the job queue that a live stream runs (the warm-up waits meanwhile)."""
+
+    def noted(frame: Any) -> Any:
+        jobs.note_live()
+        return callback(frame)
+
+    return noted
+
+
 def stream(
     key: str,
     *,
@@ -112,6 +124,9 @@ def stream(
     """
     from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streamer
 
+    video_frame_callback, audio_frame_callback, audio_sink = (
+        None if f is None else _noted(f) for f in (video_frame_callback, audio_frame_callback, audio_sink)
+    )
     sink = None if audio_sink is None else create_audio_sink_track(audio_sink, key=f"{key}-sink")
     return webrtc_streamer(
         key=key,

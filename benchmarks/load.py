@@ -843,7 +843,19 @@ new MutationObserver((records) => {
         }
     }
 }).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state'],
-                      attributeOldValue: true});"""
+                      attributeOldValue: true});
+// Messages from the server, counted: a script run so fast that React never draws the "running" state (the trivial
+// page's button on an idle server) still sends its deltas, so a click's rerun is seen either way.
+(() => {
+    const Native = window.WebSocket;
+    window.__galleryFrames = 0;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', () => { window.__galleryFrames += 1; });
+        }
+    };
+})();"""
 # Facts about the page, gathered in one evaluate; busy_reasons() and SettleClock turn them into a verdict.
 SNAPSHOT_JS = """(title) => {
     const app = document.querySelector('[data-testid="stApp"]');
@@ -878,6 +890,7 @@ SNAPSHOT_JS = """(title) => {
             .map(e => (e.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow') ?? '?') + ' '
                 + e.innerText.trim().slice(0, 80)) : [],
         runs: window.__galleryRuns ?? null,
+        frames: window.__galleryFrames ?? null,
         running_status: inMain('[data-testid="stExpanderIconSpinner"]'),
         skeletons: inMain('[data-testid="stSkeleton"]'),
         training: training,
@@ -899,12 +912,13 @@ def is_training_text(text: str) -> bool:
     return bool(TRAINING_NOW.search(text.strip()))
 
 
-def busy_reasons(snapshot: dict[str, Any] | None, min_runs: int = 0) -> list[str]:
+def busy_reasons(snapshot: dict[str, Any] | None, min_runs: int = 0, min_frames: int | None = None) -> list[str]:
     """Why the page has not settled on a real result yet (empty: nothing holds it); see :class:`SettleClock`.
 
     Nothing holds it when: the app is connected; its script has finished (``data-test-script-state`` is
     ``notRunning``, Streamlit's running indicator ``stStatusWidget`` is gone, no element of the previous run is
-    left stale); at least ``min_runs`` script runs have started in this document (a click's own rerun); the page's
+    left stale); at least ``min_runs`` script runs have started in this document (a click's own rerun), or, with
+    ``min_frames``, at least that many messages came from the server (a rerun too quick to be drawn); the page's
     title is shown in the main area; and the main area has no spinner, no ``st.status`` still running, no skeleton
     placeholder and no visible text that says training is under way (:func:`is_training_text`). ``None`` is a
     page that did not answer (loading, or navigating).
@@ -920,7 +934,7 @@ def busy_reasons(snapshot: dict[str, Any] | None, min_runs: int = 0) -> list[str
         reasons.append("running indicator")
     if snapshot.get("stale"):
         reasons.append("stale elements")
-    if (snapshot.get("runs") or 0) < min_runs:
+    if (snapshot.get("runs") or 0) < min_runs and (min_frames is None or (snapshot.get("frames") or 0) < min_frames):
         reasons.append("its rerun has not started")
     if not snapshot.get("heading"):
         reasons.append("title not shown")
@@ -929,6 +943,16 @@ def busy_reasons(snapshot: dict[str, Any] | None, min_runs: int = 0) -> list[str
             reasons.append(what)
     reasons += [f"training text: {t[:80]}" for t in snapshot.get("training", ()) if is_training_text(t)]
     return reasons
+
+
+def rerun_since(before: dict[str, Any] | None) -> tuple[int, int | None]:
+    """``(min_runs, min_frames)`` for busy_reasons: one more script run, or one more server message, than ``before``.
+
+    No snapshot before (none taken, or the page did not answer): nothing to wait for.
+    """
+    if before is None:
+        return 0, None
+    return (before.get("runs") or 0) + 1, (before.get("frames") or 0) + 1
 
 
 def marks(snapshot: dict[str, Any] | None) -> tuple[Any, ...]:
@@ -1030,17 +1054,20 @@ async def look(page, title: str) -> dict[str, Any] | None:
         return None
 
 
-async def wait_settled(page, title: str, start: float, cap_s: float, done: Any = None, min_runs: int = 0) -> Timing:
+async def wait_settled(
+    page, title: str, start: float, cap_s: float, done: Any = None, after: dict[str, Any] | None = None
+) -> Timing:
     """Poll until the page has settled (:class:`SettleClock`); the seconds from ``start`` to that.
 
-    ``done``, a locator, must also be visible (the chatbot's new answer); ``min_runs``, see busy_reasons. Bounded:
+    ``done``, a locator, must also be visible (the chatbot's new answer); ``after``, the snapshot taken just before
+    a click: a rerun must have started since (see busy_reasons). Bounded:
     the wait ends ``cap_s`` after ``start`` (plus the settling time) whatever the page does.
     """
     clock = SettleClock()
     deadline = start + cap_s + clock.settle_s
     while time.monotonic() < deadline:
         snapshot = await look(page, title)
-        reasons = busy_reasons(snapshot, min_runs)
+        reasons = busy_reasons(snapshot, *rerun_since(after))
         if done is not None and not reasons and not await done.is_visible():
             reasons = ["the answer is not shown"]
         since = clock.observe(time.monotonic(), reasons, marks(snapshot))
@@ -1074,10 +1101,10 @@ async def cold_visit(page, base_url: str, target: ColdPage, cap_s: float, extra_
             found = await find_action(page, target.key, extra_actions)
             if found is not None:
                 row["action_label"], button, done = found
-                runs = marks(await look(page, target.title))[0] or 0
+                before = await look(page, target.title)
                 start = time.monotonic()
                 await button.click(timeout=COLD_CLICK_TIMEOUT_S * 1000)
-                action = await wait_settled(page, target.title, start, cap_s, done, min_runs=runs + 1)
+                action = await wait_settled(page, target.title, start, cap_s, done, after=before)
         except Exception as exc:  # noqa: BLE001 - reported in the table, the run goes on
             action = Timing(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
     row["first"] = asdict(first)
@@ -1422,11 +1449,11 @@ async def time_action(page, target: ColdPage, cap_s: float) -> tuple[str | None,
     if found is None:
         return None, Timing(error="no main action on the page")
     label, button, done = found
-    runs = marks(await look(page, target.title))[0] or 0
+    before = await look(page, target.title)
     start = time.monotonic()
     try:
         await button.click(timeout=COLD_CLICK_TIMEOUT_S * 1000)
-        return label, await wait_settled(page, target.title, start, cap_s, done, min_runs=runs + 1)
+        return label, await wait_settled(page, target.title, start, cap_s, done, after=before)
     except Exception as exc:  # noqa: BLE001 - reported, the run goes on
         return label, Timing(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 

@@ -249,6 +249,32 @@ def lower_priority() -> None:
         pass
 
 
+# Live media (a camera or microphone over WebRTC) is real-time work: a frame late is a frame lost. The stream's
+# callbacks call note_live(); optional background work (the warm-up) waits while a stream is live, because its
+# imports and model loads hold the GIL for seconds (measured: the live camera fell to 0 frames a second for 2 s
+# while a fresh server's warm-up loaded the shipped models beside it).
+LIVE_WINDOW_S = 2.0
+_live_at = [float("-inf")]
+
+
+def note_live() -> None:
+    """A live stream just handled a frame."""
+    _live_at[0] = time.monotonic()
+
+
+def live_now(window_s: float | None = None) -> bool:
+    """Whether a live stream handled a frame within the last ``window_s`` (default LIVE_WINDOW_S) seconds."""
+    return time.monotonic() - _live_at[0] < (LIVE_WINDOW_S if window_s is None else window_s)
+
+
+def wait_while_live(max_wait_s: float, step_s: float = 0.5) -> float:
+    """Sleep while a live stream runs, at most ``max_wait_s``; the seconds waited."""
+    start = time.monotonic()
+    while live_now() and time.monotonic() - start < max_wait_s:
+        time.sleep(step_s)
+    return time.monotonic() - start
+
+
 @cache
 def queue() -> JobQueue:
     """The process-wide queue, sized to the thread budget (one job at a time on two CPUs)."""

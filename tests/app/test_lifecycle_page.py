@@ -132,3 +132,27 @@ def broken_request():
             raise OSError("unreadable")
 
     return Broken(request.cache, request.config, request.data_sha256, request.train, request.title, "broken")
+
+
+def test_the_warm_up_waits_while_a_live_stream_runs(fresh, tmp_path, monkeypatch):
+    """A camera streaming: nothing is imported or loaded until its frames stop (they would hold the GIL)."""
+    toy.GATE.set()
+    lifecycle.build_shipped([toy.request(2.0)], root=tmp_path / "shipped")
+    monkeypatch.setattr(jobs, "LIVE_WINDOW_S", 10.0)
+    jobs.note_live()
+    assert jobs.live_now()
+    assert 0.3 <= jobs.wait_while_live(0.3, step_s=0.05) < 5.0  # bounded: a stream that never stops
+    monkeypatch.setattr(jobs, "LIVE_WINDOW_S", 0.8)
+    waited = []
+    real_wait = jobs.wait_while_live
+
+    def watched(max_wait_s, step_s=0.5):
+        waited.append(real_wait(max_wait_s, 0.05))
+        return waited[-1]
+
+    monkeypatch.setattr(jobs, "wait_while_live", watched)
+    jobs.note_live()  # the last frame: the stream stops here
+    state = page_lifecycle.warm_up(lambda: [toy.request(2.0)], import_delay_s=0.0, delay_s=0.0, pause_s=0.0)
+    assert state.done.wait(TIMEOUT) and state.loaded == ["toy"]
+    assert waited[0] >= 0.4 and waited[-1] < 0.2  # the first step waited out the stream, the last did not wait
+    assert not jobs.live_now()

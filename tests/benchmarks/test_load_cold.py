@@ -237,3 +237,15 @@ def test_neighbours_spin_inside_the_block_and_are_killed_even_when_it_fails():
 def test_unknown_pages_are_refused():
     with pytest.raises(SystemExit):
         load.main(["--cold", "--pages", "nope"])
+
+
+def test_a_rerun_too_quick_to_draw_counts_by_its_server_messages():
+    """The trivial page's Go on an idle server: no "running" state is ever drawn, but the deltas arrive."""
+    before = {**SETTLED, "runs": 3, "frames": 40}
+    assert load.rerun_since(before) == (4, 41)
+    assert load.busy_reasons({**SETTLED, "runs": 3, "frames": 40}, *load.rerun_since(before)) == [
+        "its rerun has not started"
+    ]
+    assert load.busy_reasons({**SETTLED, "runs": 3, "frames": 43}, *load.rerun_since(before)) == []
+    assert load.busy_reasons({**SETTLED, "runs": 4, "frames": 40}, *load.rerun_since(before)) == []
+    assert load.rerun_since(None) == (0, None)  # no look before the click: nothing to wait for
