@@ -167,7 +167,7 @@ def test_sentiment_fast_model_and_unavailable_pipeline(page):
     assert has_verdict(at), verdicts(at)
 
 
-def test_a_cold_visit_answers_with_the_shipped_model_while_the_default_trains_in_the_queue(tmp_path, monkeypatch):
+def test_a_cold_visit_answers_with_the_shipped_model_and_fine_tunes_only_when_asked(tmp_path, monkeypatch):
     from engines.core import jobs
     from engines.core.embeddings import MINILM
     from tests.tiny_models import make_tiny_bert
@@ -177,17 +177,27 @@ def test_a_cold_visit_answers_with_the_shipped_model_while_the_default_trains_in
     monkeypatch.setenv("GALLERY_MODEL_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("GALLERY_CACHE_DIR", str(tmp_path / "cold-cache"))
     monkeypatch.setenv("GALLERY_WAIT_FOR_TRAINING", "0")
+
+    def fine_tunes():
+        return [j for j in jobs.queue().active() if "Fine-tuned MiniLM" in j.title]
+
     at = open_page("sentiment")
-    assert any(TRAINING in t for t in texts(at.info)), texts(at.info)
     model_caption = next(c for c in texts(at.caption) if "**Model:**" in c)
     assert "TF-IDF" in model_caption and "shipped with the gallery" in model_caption, model_caption
+    assert "fine-tuned when asked for" in model_caption, model_caption
     assert has_verdict(at), verdicts(at)  # the preset is answered at once, by the shipped model
-    running = [j for j in jobs.queue().active() if "Fine-tuned MiniLM" in j.title]
+    assert fine_tunes() == [], "no fine-tune starts on arrival (it would slow every page for minutes)"
+    assert any("not trained on this server yet" in t for t in texts(at.sidebar.info)), texts(at.sidebar.info)
+    at.button(key="sentiment_fine_tune").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    running = fine_tunes()
     assert len(running) == 1, "the fine-tune runs once, in the shared queue"
+    assert has_verdict(at), verdicts(at)  # the shipped model still answers meanwhile
+    assert "being fine-tuned" in next(c for c in texts(at.caption) if "**Model:**" in c)
     at.run()
-    assert len([j for j in jobs.queue().active() if "Fine-tuned MiniLM" in j.title]) <= 1, "never a second copy"
+    assert len(fine_tunes()) <= 1, "never a second copy"
     assert running[0].done.wait(300), "the fine-tune finished"
     at.run()
-    assert not any(TRAINING in t for t in texts(at.info))
     assert any("Fine-tuned MiniLM + TF-IDF" in c for c in texts(at.caption)), texts(at.caption)
+    assert not at.sidebar.button or "sentiment_fine_tune" not in [b.key for b in at.sidebar.button]
     assert has_verdict(at), verdicts(at)
