@@ -185,6 +185,15 @@ def _sidebar_job(job: jobs.Job, text: str) -> None:
     st.progress(job.fraction, text=f"{text}: {job.status_line()}")
 
 
+ENCODER = "MiniLM sentence encoder"
+
+
+def _load_encoder() -> object:
+    from app_pages import minilm  # it imports this module
+
+    return minilm.encoder(wait=True)
+
+
 @dataclass
 class WarmUp:
     """What the warm-up did so far (the System page and the tests read it)."""
@@ -201,6 +210,7 @@ def warm_up(
     import_delay_s: float = IMPORT_DELAY_S,
     delay_s: float = WARM_UP_DELAY_S,
     pause_s: float = 0.1,
+    then: tuple[tuple[str, Callable[[], object]], ...] | None = None,
 ) -> WarmUp:
     """Once per server: load the shipped models into memory in gallery order, in a background thread.
 
@@ -211,9 +221,13 @@ def warm_up(
     took 13 s instead of 7 s at load 11 while an eager warm-up imported torch beside it). A shipped model that is
     missing or stale (built with other library versions) is rebuilt as a background job of the queue instead.
     While a live camera or microphone streams, each step waits (up to ``LIVE_WAIT_S``): the imports and loads
-    hold the GIL for seconds, and a live stream drops the frames it cannot handle in time.
+    hold the GIL for seconds, and a live stream drops the frames it cannot handle in time. ``then`` holds
+    ``(name, load)`` steps run after the models, each waited for (the shared MiniLM encoder: torch and its weights
+    take seconds, which the chatbot's first visitor otherwise waits, answered by BM25 meanwhile); None: that
+    encoder.
     """
     state = WarmUp()
+    then = ((ENCODER, _load_encoder),) if then is None else then
 
     def run() -> None:
         try:
@@ -239,6 +253,14 @@ def warm_up(
                     log.warning("Warm-up could not load %s: %s", name, exc)
                     state.failed.append(name)
                 time.sleep(pause_s)
+            for name, load in then:
+                jobs.wait_while_live(LIVE_WAIT_S)
+                try:
+                    load()
+                    state.loaded.append(name)
+                except Exception as exc:  # noqa: BLE001 (as above)
+                    log.warning("Warm-up could not load %s: %s", name, exc)
+                    state.failed.append(name)
         except Exception as exc:  # noqa: BLE001 (the warm-up is an optimisation: never take the server down)
             log.warning("Warm-up stopped: %s", exc)
         finally:

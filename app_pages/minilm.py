@@ -61,6 +61,7 @@ def _start(name: str, load: Callable[[], Any]) -> Loading:
     loading = Loading()
 
     def run() -> None:
+        jobs.lower_priority()  # a load is secondary work: the scripts answering visitors get the CPUs first
         try:
             loading.value = load()
         except Exception as exc:  # a page shows the reason instead of a dead thread

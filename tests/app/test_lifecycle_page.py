@@ -111,7 +111,7 @@ def test_the_warm_up_loads_what_ships_and_rebuilds_what_does_not(fresh, tmp_path
     toy.GATE.clear()
 
     wanted = [toy.request(2.0), toy.request(7.0)]
-    state = page_lifecycle.warm_up(lambda: wanted, import_delay_s=0.0, delay_s=0.0, pause_s=0.0)
+    state = page_lifecycle.warm_up(lambda: wanted, import_delay_s=0.0, delay_s=0.0, pause_s=0.0, then=())
     assert state.done.wait(TIMEOUT)
     assert state.loaded == ["toy"] and state.rebuilding == ["toy"] and state.failed == []
     assert [(j.title, j.priority) for j in fresh.active()] == [("Training the toy", jobs.BACKGROUND)]
@@ -119,7 +119,7 @@ def test_the_warm_up_loads_what_ships_and_rebuilds_what_does_not(fresh, tmp_path
     assert answer(at) == "20.0" and toy.TRAINED == []
     toy.GATE.set()
     assert fresh.wait_idle(TIMEOUT) and toy.TRAINED == [7.0]
-    failing = page_lifecycle.warm_up(lambda: [broken_request()], import_delay_s=0.0, delay_s=0.0, pause_s=0.0)
+    failing = page_lifecycle.warm_up(lambda: [broken_request()], import_delay_s=0.0, delay_s=0.0, pause_s=0.0, then=())
     assert failing.done.wait(TIMEOUT) and failing.failed == ["broken"]
 
 
@@ -152,7 +152,23 @@ def test_the_warm_up_waits_while_a_live_stream_runs(fresh, tmp_path, monkeypatch
 
     monkeypatch.setattr(jobs, "wait_while_live", watched)
     jobs.note_live()  # the last frame: the stream stops here
-    state = page_lifecycle.warm_up(lambda: [toy.request(2.0)], import_delay_s=0.0, delay_s=0.0, pause_s=0.0)
+    state = page_lifecycle.warm_up(lambda: [toy.request(2.0)], import_delay_s=0.0, delay_s=0.0, pause_s=0.0, then=())
     assert state.done.wait(TIMEOUT) and state.loaded == ["toy"]
     assert waited[0] >= 0.4 and waited[-1] < 0.2  # the first step waited out the stream, the last did not wait
     assert not jobs.live_now()
+
+
+def test_the_warm_up_runs_its_later_steps_after_the_models(fresh, tmp_path):
+    """The shared encoder's load comes after the shipped models; one failing step is reported, the rest go on."""
+    toy.GATE.set()
+    lifecycle.build_shipped([toy.request(2.0)], root=tmp_path / "shipped")
+    order = []
+
+    def broken():
+        raise OSError("no weights")
+
+    steps = (("first", lambda: order.append("first")), ("broken", broken), ("last", lambda: order.append("last")))
+    state = page_lifecycle.warm_up(lambda: [toy.request(2.0)], import_delay_s=0.0, delay_s=0.0, pause_s=0.0, then=steps)
+    assert state.done.wait(TIMEOUT)
+    assert state.loaded == ["toy", "first", "last"] and state.failed == ["broken"] and order == ["first", "last"]
+    assert page_lifecycle.ENCODER  # the server's default step (app_pages/ui.warm_up_once passes no ``then``)
