@@ -1635,7 +1635,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     cache = workdir / "cache"
     cache.mkdir()
     progress(f"starting the app server (offline, cache {cache})")
-    server = start_server(ROOT / "app.py", ROOT, offline_env(cache), workdir / "server.log")
+    root = args.app_root or ROOT
+    server = start_server(root / "app.py", root, offline_env(cache), workdir / "server.log")
     trivial = None
     try:
         with RssSampler(server.pid) as sampler:
@@ -1697,7 +1698,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", nargs="+", choices=COLD_PASSES, default=list(COLD_PASSES), help="cold passes")
     parser.add_argument("--cap", type=float, default=COLD_CAP_S, metavar="SECONDS", help="cold: the most to wait")
     parser.add_argument("--data-dir", type=Path, help="cold: GALLERY_DATA_DIR for the server (default: none)")
-    parser.add_argument("--app-root", type=Path, default=ROOT, help="cold: serve the app from this checkout")
+    parser.add_argument(
+        "--app-root", type=Path, default=ROOT, help="serve the app from this checkout (a before/after on one machine)"
+    )
     parser.add_argument("--pages", nargs="*", help="only these registry keys (cold mode: also home, system)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--markdown", type=Path, help="cold: write its table here")
