@@ -20,4 +20,6 @@ sections = {
 page = st.navigation({"Start": [home], **sections, "About": [system]}, expanded=True)
 ui.release_memory_if_over_budget()  # before the page runs, so it reloads what it needs
 ui.warm_up_once()  # the shipped models load in the background while the first visitor reads the gallery
-page.run()  # every demo listed, however many
+# Every demo listed, however many; an unexpected error is logged and the visitor gets a calm message, never a
+# traceback (st.stop, st.rerun and st.switch_page pass through).
+ui.run_page(page)

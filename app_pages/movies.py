@@ -1,7 +1,6 @@
 """Movie recommender page: rate a few movies -> engines.movies -> top-N with reasons, explorer, taste map."""
 
 import hashlib
-from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -56,9 +55,10 @@ def load_data(settings_key: tuple):
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def upload_models() -> OrderedDict:
-    """Models trained on uploaded ratings, by (file sha, data sha); the oldest is dropped past UPLOAD_MODELS."""
-    return OrderedDict()
+def upload_models() -> movies.SharedLRU:
+    """Models trained on uploaded ratings, by (file sha, data sha), shared by every session under one lock; the
+    least recently used is dropped past UPLOAD_MODELS."""
+    return movies.SharedLRU(UPLOAD_MODELS)
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
@@ -533,31 +533,30 @@ def render_upload() -> None:
             key="movies_example_download",
         )
         return
-    raw = upload.getvalue()
+    raw, name = upload.getvalue(), ui.upload_name(upload)
     key = (hashlib.sha256(raw).hexdigest(), resolved.sha256)
     store = upload_models()
-    if key not in store:
+    entry = store.get(key)
+    if entry is None:
         try:
-            mine = movies.read_ratings_upload(raw, data, upload.name)
+            mine = movies.read_ratings_upload(raw, data, name)
         except InputError as exc:
-            st.error(f"**{md(upload.name)} cannot be used.** {exc}")
+            st.error(f"**`{name}` cannot be used.** {exc}")
             return
         job_key = st.session_state[OWN_JOB] = f"movies/upload/{key[0]}/{key[1]}"
         trained = on_demand.own_training(
             job_key,
-            f"Training on {len(mine.ratings):,} ratings by {mine.n_users:,} users from {upload.name}",
+            f"Training on {len(mine.ratings):,} ratings by {mine.n_users:,} users from `{name}`",
             lambda progress: movies.train(mine, config, provenance="user upload", progress=progress),
             auto=True,  # the upload is the request: no button
         )
         if trained is None:
             return
-        store[key] = (mine, trained)
-        while len(store) > UPLOAD_MODELS:
-            store.popitem(last=False)
-    store.move_to_end(key)
-    mine, trained = store[key]
+        entry = (mine, trained)
+        store.put(key, entry)
+    mine, trained = entry
     st.success(
-        f"Trained on `{upload.name}`: {len(mine.ratings):,} ratings by {mine.n_users:,} users of "
+        f"Trained on `{name}`: {len(mine.ratings):,} ratings by {mine.n_users:,} users of "
         f"{mine.ratings['item'].nunique():,} movies ({mine.density:.1%} of the user x movie grid rated), "
         f"in {trained.train_seconds:.1f} s."
     )

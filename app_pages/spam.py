@@ -85,8 +85,9 @@ def render_try() -> None:
             else:
                 st.success(f"**✅ Not spam (ham)**, {ui.percent(sure)} sure  \nP(spam) = {pred.spam_probability:.3f}")
             st.markdown("**Why: each word tinted by how much it pushed towards spam (red) or ham (green)**")
+            # The text may come from the URL (?spam_text=): html_block keeps it one HTML block, never Markdown.
             st.markdown(
-                f'<div style="line-height:2; font-size:1.05rem">{explanation.highlighted_html(text)}</div>',
+                f'<div style="line-height:2; font-size:1.05rem">{ui.html_block(explanation.highlighted_html(text))}</div>',
                 unsafe_allow_html=True,
             )
             if explanation.truncated:
@@ -160,7 +161,7 @@ def render_batch() -> None:
         st.caption(f"No file yet: the example file `{SAMPLE_FILE.name}` (10 messages) is used.")
         source_name, payload = SAMPLE_FILE.name, SAMPLE_FILE.read_bytes()
     else:
-        source_name, payload = upload.name, upload.getvalue()
+        source_name, payload = ui.upload_name(upload), upload.getvalue()
     if payload is not None:
         try:
             table = read_table(payload, source_name, max_rows=spam.MAX_BATCH)

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages import ui
 from engines.core import system
 
 st.title("⚙️ System")
@@ -42,7 +43,7 @@ with right:
     c.metric("Budget", f"{mem.budget_mb:.0f} MiB", help="GALLERY_MEMORY_BUDGET_MB (default 2048).")
     st.progress(min(mem.share, 1.0), text=f"{mem.share:.0%} of the budget in use")
     if mem.share > 0.9:
-        st.warning("Memory is close to the budget: clearing the caches below frees the models nobody is using.")
+        st.warning("Memory is close to the budget: the server releases the cached models by itself when it goes over.")
     loaded = system.loaded_heavy_modules()
     st.markdown("**Heavy packages loaded so far** (each page imports only what it needs)")
     st.markdown(" ".join(f":{'green' if on else 'gray'}-badge[{name}]" for name, on in loaded.items()))
@@ -77,15 +78,31 @@ with st.expander(f"Models shipped with the gallery ({len(shipped := system.shipp
 st.subheader("Caches")
 st.markdown(
     "Trained models and loaded pretrained ones stay in memory so the next visitor gets them at once. Clearing "
-    "frees them; each page reloads (or retrains) what it needs on its next visit. Files on disk are kept."
+    "frees them for everyone; each page reloads (or retrains) what it needs on its next visit. Files on disk are "
+    "kept. The server also releases them by itself when it goes over its memory budget."
 )
-if st.button("Clear the in-memory caches", key="system_clear"):
-    before = system.resident_mb()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    gc.collect()
-    after = system.resident_mb()
-    st.success(f"Caches cleared: {before:.0f} MiB → {after:.0f} MiB resident (memory returns to the system lazily).")
+if not ui.operator_token():
+    st.caption(
+        f"Clearing is for the operator: set the `{ui.OPERATOR_ENV}` environment variable, or `token` under "
+        "`[operator]` in the app's secrets (see `.streamlit/secrets.toml.example`), to a random secret of "
+        f"{ui.MIN_OPERATOR_TOKEN} characters or more; the button is then offered here behind that secret."
+    )
+else:
+    with st.form("system_clear_form", enter_to_submit=True, border=False):
+        typed = st.text_input("Operator secret", type="password", key="system_operator_token")
+        clear = st.form_submit_button("Clear the in-memory caches", key="system_clear")
+    if clear:
+        if not ui.is_operator(typed or ""):
+            st.error("That is not the operator's secret: nothing was cleared.")
+        else:
+            before = system.resident_mb()
+            st.cache_resource.clear()
+            st.cache_data.clear()
+            gc.collect()
+            after = system.resident_mb()
+            st.success(
+                f"Caches cleared: {before:.0f} MiB → {after:.0f} MiB resident (memory returns to the system lazily)."
+            )
 
 st.subheader("Versions")
 st.dataframe(

@@ -5,9 +5,13 @@ Light imports only: the home page imports this module too.
 
 from __future__ import annotations
 
+import hmac
 import html
+import logging
 import os
 import re
+import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -15,11 +19,20 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
+    from streamlit.navigation.page import StreamlitPage
+
     from engines.core.card import ModelCard
     from engines.core.data_sources import ResolvedDataset
     from engines.registry import Demo
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
+
+PAGE_FAILED = "Something went wrong on this page; it has been logged. Try again or pick another demo."
+RAISE_PAGE_ERRORS = "GALLERY_RAISE_PAGE_ERRORS"  # "1": re-raise after the message; "0": never; unset: under pytest
+OPERATOR_ENV = "GALLERY_OPERATOR_TOKEN"  # or [operator] token = "..." in the secrets
+MIN_OPERATOR_TOKEN = 16  # a shorter secret is ignored (it could be guessed): operator actions stay hidden
+MAX_NAME_CHARS = 120  # an uploaded file's name as shown in messages
 
 
 def page_header(demo: Demo, intro: str) -> None:
@@ -133,7 +146,98 @@ def stateful_tabs(tabs: dict[str, Callable[[], None]], key: str) -> None:
 
 def escape_markdown(text: str) -> str:
     """User text shown as text in ``st.markdown``: HTML and Markdown syntax escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", html.escape(text, quote=False))
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$:])", r"\\\1", html.escape(text, quote=False))
+
+
+_TAG_OR_ENTITY = re.compile(r"(<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
+_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+
+
+def html_block(fragment: str) -> str:
+    """An HTML fragment holding user text (already HTML-escaped), made one inert block for ``st.markdown``.
+
+    For ``st.markdown(..., unsafe_allow_html=True)``: Markdown stops treating lines as raw HTML after a blank line, so a message with a blank line followed by
+    ``[link](...)`` or ``![image](...)`` rendered as a link and an image. Here line breaks become ``<br>`` (the
+    fragment stays one HTML block, never parsed as Markdown) and the punctuation of the text between tags becomes
+    character references (inert in Markdown as well, should it ever be parsed as such); tags and entities are kept.
+    """
+    parts = _TAG_OR_ENTITY.split(fragment)
+    for i in range(0, len(parts), 2):  # even: text between tags and entities
+        parts[i] = _ASCII_PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", parts[i])
+    return re.sub(r"\r\n|\r|\n", "<br>", "".join(parts))
+
+
+def upload_name(upload: object) -> str:
+    """An uploaded file's name, safe to show and to pass to the engines (which quote it in `backticks`).
+
+    The name is chosen by the visitor: control and format characters (line breaks, right-to-left overrides that
+    disguise an extension) are dropped, backticks (which would close the code span) become quotes, whitespace is
+    collapsed, and a long name is shortened keeping its extension. Accepts an ``UploadedFile`` or a name.
+    """
+    name = str(getattr(upload, "name", upload) or "")
+    name = unicodedata.normalize("NFC", name).replace("`", "'")
+    name = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in name)
+    name = " ".join(name.split()) or "upload"
+    if len(name) > MAX_NAME_CHARS:
+        _, dot, extension = name.rpartition(".")
+        tail = dot + extension if dot and len(extension) <= 10 else ""
+        name = name[: MAX_NAME_CHARS - len(tail) - 1] + "…" + tail
+    return name
+
+
+def raise_page_errors() -> bool:
+    """Whether the safety net re-raises after its message (``GALLERY_RAISE_PAGE_ERRORS``).
+
+    Unset: only under pytest, so a page test still sees a crash as ``at.exception``; a server never re-raises.
+    """
+    value = os.environ.get(RAISE_PAGE_ERRORS, "").strip().lower()
+    if value:
+        return value in ("1", "true", "yes", "on")
+    return "pytest" in sys.modules
+
+
+def run_page(page: StreamlitPage) -> None:
+    """Run the chosen page with a last safety net: an unexpected error is logged with its traceback, and the
+    visitor sees a calm message instead of a traceback with the server's paths.
+
+    Streamlit's control flow passes through untouched: ``st.stop``, ``st.rerun`` and ``st.switch_page`` raise
+    ``ScriptControlException`` subclasses (``StopException``, ``RerunException``; BaseExceptions), and a
+    fragment's error that Streamlit has already shown raises ``FragmentHandledException``.
+    """
+    from streamlit.errors import FragmentHandledException
+    from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+    try:
+        page.run()
+    except (ScriptControlException, FragmentHandledException):
+        raise
+    except Exception:
+        log.exception("The page %s failed", getattr(page, "url_path", "") or getattr(page, "title", "?"))
+        st.error(PAGE_FAILED, icon="🛠️")
+        if raise_page_errors():
+            raise
+
+
+def operator_token() -> str:
+    """The operator's secret (``GALLERY_OPERATOR_TOKEN``, else ``[operator] token`` in the secrets), or "" when
+    none is configured (or one shorter than ``MIN_OPERATOR_TOKEN``): then operator actions are not offered at all."""
+    token = os.environ.get(OPERATOR_ENV, "").strip()
+    if not token:
+        try:
+            section = st.secrets.get("operator", {}) if st.secrets else {}
+            token = str(section.get("token", "") or "").strip()
+        except Exception:  # noqa: BLE001 (no secrets file, or one that does not parse: Streamlit raises its own kinds)
+            token = ""
+    if token and len(token) < MIN_OPERATOR_TOKEN:
+        log.warning("The operator secret is shorter than %d characters: operator actions are off", MIN_OPERATOR_TOKEN)
+        return ""
+    return token
+
+
+def is_operator(typed: str) -> bool:
+    """Whether ``typed`` is the operator's secret (compared in constant time; never true without a secret)."""
+    token = operator_token()
+    return bool(token) and hmac.compare_digest(typed.encode(), token.encode())
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)

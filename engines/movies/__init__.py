@@ -27,6 +27,7 @@ from engines.movies.model import (
     stratified_mask,
     train,
 )
+from engines.movies.store import SharedLRU
 
 __all__ = [
     "CACHE",
@@ -38,6 +39,7 @@ __all__ = [
     "MovieModel",
     "RatingMatrix",
     "Recommendation",
+    "SharedLRU",
     "clean_new_ratings",
     "evaluate",
     "fit_hybrid",

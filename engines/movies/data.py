@@ -151,6 +151,17 @@ def _pick(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
     return None
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A cell or header of an uploaded file, quoted for a message that pages render as Markdown.
+
+    In a code span (so ``[x](https://…)`` or ``![x](…)`` in a cell stays text), without backticks, line breaks or
+    control characters, and shortened past ``limit`` characters.
+    """
+    text = "".join(c if c.isprintable() else " " for c in str(value)).replace("`", "'")
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"`{text}`" if text.strip() else "(empty)"
+
+
 def read_ratings_upload(raw: bytes, catalogue: MovieData, filename: str = "ratings.csv") -> MovieData:
     """Read a user's ratings CSV against ``catalogue``'s movies.
 
@@ -182,7 +193,7 @@ def read_ratings_upload(raw: bytes, catalogue: MovieData, filename: str = "ratin
     if movie is None and title is None:
         missing.append("movie_id or title")
     if missing:
-        found = ", ".join(map(str, frame.columns[:8])) or "none"
+        found = ", ".join(map(shown, frame.columns[:8])) or "none"
         raise InputError(
             f"The file has no {' and no '.join(missing)} column (found: {found}). "
             "Use the header user_id,movie_id,rating (or user_id,title,rating)."
@@ -194,7 +205,7 @@ def read_ratings_upload(raw: bytes, catalogue: MovieData, filename: str = "ratin
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"Row {row + 2}: rating {frame[rating].iloc[row]!r} is not a number from 1 to 5. "
+            f"Row {row + 2}: rating {shown(frame[rating].iloc[row])} is not a number from 1 to 5. "
             f"{int(bad.sum())} row(s) have this problem."
         )
     if movie is not None:
@@ -209,7 +220,7 @@ def read_ratings_upload(raw: bytes, catalogue: MovieData, filename: str = "ratin
     if unknown.any():
         row = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputError(
-            f"Row {row + 2}: movie {label.iloc[row]!r} is not in the catalogue ({catalogue.name}). "
+            f"Row {row + 2}: movie {shown(label.iloc[row])} is not in the catalogue ({catalogue.name}). "
             f"{int(unknown.sum())} row(s) name unknown movies; use ids from the catalogue."
         )
     users = frame[user].str.strip()

@@ -35,8 +35,11 @@ def test_system_page_shows_memory_sources_and_versions(monkeypatch):
     assert versions["streamlit"] == streamlit.__version__ and versions["python"]
 
 
-def test_clearing_the_caches_reports_memory_and_the_page_still_works():
+def test_clearing_the_caches_reports_memory_and_the_page_still_works(monkeypatch):
+    # Clearing is for the operator only (tests/security/test_pages.py: not offered without the secret).
+    monkeypatch.setenv("GALLERY_OPERATOR_TOKEN", "operator-secret-of-the-page-test")
     at = open_system()
+    at.text_input(key="system_operator_token").input("operator-secret-of-the-page-test")
     at.button(key="system_clear").click().run()
     assert not at.exception
     done = texts(at.success)

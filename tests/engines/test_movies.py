@@ -113,10 +113,10 @@ def test_a_good_upload_is_read_with_titles_or_ids(data):
         ("", "empty"),
         ("user_id,rating\n1,5\n", "no movie_id or title column"),
         ("customer,movie_id,score\n1,2,5\n", "no user_id"),
-        ("user_id,movie_id,rating\n1,1,6\n", "Row 2: rating '6' is not a number from 1 to 5"),
+        ("user_id,movie_id,rating\n1,1,6\n", "Row 2: rating `6` is not a number from 1 to 5"),
         ("user_id,movie_id,rating\n1,1,five\n", "not a number from 1 to 5"),
-        ("user_id,movie_id,rating\n1,99999,4\n", "Row 2: movie '99999' is not in the catalogue"),
-        ("user_id,title,rating\n1,No Such Movie (2031),4\n", "'No Such Movie (2031)' is not in the catalogue"),
+        ("user_id,movie_id,rating\n1,99999,4\n", "Row 2: movie `99999` is not in the catalogue"),
+        ("user_id,title,rating\n1,No Such Movie (2031),4\n", "`No Such Movie (2031)` is not in the catalogue"),
         ("user_id,movie_id,rating\n1,1,4\n2,2,3\n", "at least 200"),
     ],
 )
