@@ -1,25 +1,34 @@
 """Plain text from feed and page HTML, and near-duplicate grouping of stories.
 
 Feed titles and descriptions are HTML fragments written by someone else: they are parsed
-with BeautifulSoup, scripts, styles and other non-content elements are removed with their
+with a streaming parser (no tree is built), scripts, styles and other non-content elements are removed with their
 contents, and only the text is kept, so the page can render it as text. The same story
 published by several outlets is grouped into one :class:`Cluster` by TF-IDF cosine over
 title and lead (leader clustering: an article joins a cluster only when it resembles the
 cluster's representative, so chains of loosely related stories do not merge).
+
+Markup from the internet is read under limits (issue 26): never a DOM, a streaming parser fed in
+chunks, a cap on the characters read, on nesting depth and on element count, and a deadline checked
+inside the parse. :class:`Budget` does the counting for every parser of the news engine.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import html
 import re
+import time
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engines.core.errors import InputError
+from engines.core.errors import InputError, SourceError
 
 if TYPE_CHECKING:
     from engines.news.feeds import Article
@@ -33,7 +42,8 @@ LEAD_CHARS = 300  # the part of the body compared for near-duplicates (the lead 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 _BLANKS = re.compile(r"\n\s*\n\s*")
-_LOOKS_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
+# [^<>]{0,4096}: bounded, so a million unclosed "<a" cost one pass, not a pass each.
+_LOOKS_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]{0,4096}>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
 
 
 def plain_text(value: object, *, max_chars: int = MAX_TEXT_CHARS, single_line: bool = False) -> str:
@@ -50,9 +60,10 @@ def plain_text(value: object, *, max_chars: int = MAX_TEXT_CHARS, single_line: b
     """
     if value is None:
         return ""
-    text = str(value)
+    # Markup or text past this cannot add to the max_chars kept (issue 26: a 5 MB description is cut first).
+    text = str(value)[: _markup_cap(max_chars)]
     if _LOOKS_HTML.search(text):
-        text = _html_to_text(text)
+        text = _html_to_text(text, max_chars)
     text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
     text = _BLANKS.sub("\n\n", text).strip()
@@ -64,23 +75,272 @@ def plain_text(value: object, *, max_chars: int = MAX_TEXT_CHARS, single_line: b
     return text
 
 
-def _html_to_text(markup: str) -> str:
-    from bs4 import BeautifulSoup  # lazy: only the news engine needs it
+def _markup_cap(max_chars: int) -> int:
+    return max(FRAGMENT_MIN_MARKUP, max_chars * FRAGMENT_MARKUP_PER_CHAR)
 
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup.find_all(DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    # get_text decodes entities once; a second unescape catches double-escaped feeds (&amp;lt;b&amp;gt;).
-    text = soup.get_text()
+
+def _html_to_text(markup: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    # A stream, never a DOM; at most FRAGMENT_MARKUP_PER_CHAR characters of markup per character kept.
+    # Past a limit the text read so far is kept: a headline or a summary degrades, it never fails.
+    limits = Limits(max_bytes=_markup_cap(max_chars), seconds=FRAGMENT_SECONDS)
+    text = _TextParser.read(markup, limits, max_chars)
+    # The parser decodes entities once; a second pass catches double-escaped feeds (&amp;lt;b&amp;gt;).
     if _LOOKS_HTML.search(text):  # escaped markup inside the text: parse once more, never render it
-        again = BeautifulSoup(html.unescape(text), "html.parser")
-        for tag in again.find_all(DROP_TAGS):
-            tag.decompose()
-        text = again.get_text()
+        text = _TextParser.read(html.unescape(text), limits, max_chars)
     return text
+
+
+# ---------------------------------------------------------------- bounded markup parsing (issue 26)
+
+MAX_DEPTH = 256  # real pages nest 20-40 deep; thousands of levels is an attack on the parser
+MAX_ELEMENTS = 100_000  # a long article page has a few thousand elements
+FRAGMENT_MIN_MARKUP = 20_000  # characters of markup read for a short fragment (a headline)
+FRAGMENT_MARKUP_PER_CHAR = 20  # markup read per character of text kept: styled HTML is ~5-10x its text
+FRAGMENT_SECONDS = 5.0
+CHUNK_CHARS = 1 << 16  # the streaming parsers are fed this much at a time; the deadline is checked in between
+VOID_TAGS = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "basefont", "frame", "keygen",
+})  # fmt: skip
+OPTIONAL_END_TAGS = frozenset({
+    "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup", "rt", "rp",
+})  # fmt: skip
+_UNSAFE_CODECS = frozenset({"idna", "punycode", "unicode_escape", "raw_unicode_escape", "undefined"})
+
+
+class MarkupLimit(SourceError):
+    """A document is larger, deeper, busier or slower to read than the limits allow (the message says which)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of one document is read.
+
+    Attributes:
+        max_bytes: Bytes (or characters) parsed; a longer document is cut or refused by the caller.
+        max_depth: Open elements at once.
+        max_elements: Start tags in all.
+        seconds: Wall time for the whole parse, checked inside it.
+    """
+
+    max_bytes: int
+    max_depth: int = MAX_DEPTH
+    max_elements: int = MAX_ELEMENTS
+    seconds: float = 10.0
+
+
+class Budget:
+    """Counts one document's elements and open elements, and watches its deadline.
+
+    ``start``/``end`` keep the stack of open elements as an HTML reader would: void elements never open,
+    a ``<p>`` or ``<li>`` closes the one left open before it, an end tag closes everything opened after
+    its start tag, and an end tag with no start tag is ignored.
+    """
+
+    def __init__(self, limits: Limits, what: str = "document") -> None:
+        self.limits = limits
+        self.what = what
+        self.deadline = time.monotonic() + limits.seconds
+        self.elements = 0
+        self.stack: list[str] = []
+        self._open: Counter[str] = Counter()
+        self._ticks = 0
+
+    def start(self, tag: str) -> list[str]:
+        """Count a start tag; returns the elements it closed implicitly. Raises MarkupLimit past a limit."""
+        self.elements += 1
+        if self.elements > self.limits.max_elements:
+            raise MarkupLimit(
+                f"Too many elements: more than {self.limits.max_elements:,} in one {self.what}; not read."
+            )
+        self.tick()
+        if tag in VOID_TAGS:
+            return []
+        closed = []
+        if tag in OPTIONAL_END_TAGS and self.stack and self.stack[-1] == tag:
+            closed.append(self._pop())
+        self.stack.append(tag)
+        self._open[tag] += 1
+        if len(self.stack) > self.limits.max_depth:
+            raise MarkupLimit(
+                f"Too deeply nested: more than {self.limits.max_depth} levels of elements in one {self.what}; not read."
+            )
+        return closed
+
+    def end(self, tag: str) -> list[str]:
+        """Close ``tag`` and everything opened inside it; returns the closed elements, innermost first."""
+        self.tick()
+        if not self._open[tag]:
+            return []
+        closed = []
+        while self.stack:
+            closed.append(self._pop())
+            if closed[-1] == tag:
+                break
+        return closed
+
+    def _pop(self) -> str:
+        tag = self.stack.pop()
+        self._open[tag] -= 1
+        return tag
+
+    def tick(self) -> None:
+        """Check the deadline every 256 calls (a clock read per tag would cost more than the tag)."""
+        self._ticks += 1
+        if not self._ticks & 255:
+            self.check_time()
+
+    def check_time(self) -> None:
+        """Raise MarkupLimit once the deadline has passed."""
+        if time.monotonic() > self.deadline:
+            raise MarkupLimit(f"Reading the {self.what} took longer than {self.limits.seconds:g} s; gave up.")
+
+
+class StopParsing(Exception):
+    """Raised by a :class:`StreamParser` callback once it has read what it wanted."""
+
+
+class StreamParser(HTMLParser):
+    """An event parser that keeps no tree: subclasses see start, end and text with the elements' stack."""
+
+    def __init__(self, budget: Budget) -> None:
+        super().__init__(convert_charrefs=True)
+        self.budget = budget
+
+    def run(self, markup: str) -> None:
+        """Parse ``markup`` (already cut to size) in chunks, checking the deadline between them."""
+        try:
+            for at in range(0, len(markup), CHUNK_CHARS):
+                self.budget.check_time()
+                self.feed(markup[at : at + CHUNK_CHARS])
+            self.close()
+        except StopParsing:
+            pass
+
+    # HTMLParser's callbacks, routed through the budget
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: D102
+        for closed in self.budget.start(tag):
+            self.closed(closed)
+        self.opened(tag, attrs)
+        if tag in VOID_TAGS:
+            self.closed(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: D102
+        for closed in self.budget.start(tag):
+            self.closed(closed)
+        self.opened(tag, attrs)
+        for closed in [tag] if tag in VOID_TAGS else self.budget.end(tag):
+            self.closed(closed)
+
+    def handle_endtag(self, tag: str) -> None:  # noqa: D102
+        for closed in self.budget.end(tag):
+            self.closed(closed)
+
+    def handle_data(self, data: str) -> None:  # noqa: D102
+        self.budget.tick()
+        self.text(data)
+
+    def opened(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """An element started (``self.budget.stack`` already holds it unless it is void)."""
+
+    def closed(self, tag: str) -> None:
+        """An element ended (explicitly, implicitly, or at once for a void element)."""
+
+    def text(self, data: str) -> None:
+        """Text (entities decoded)."""
+
+
+class _TextParser(StreamParser):
+    """The visible text of an HTML fragment: DROP_TAGS removed with their contents, newlines around blocks."""
+
+    def __init__(self, budget: Budget, max_chars: int) -> None:
+        super().__init__(budget)
+        self.parts: list[str] = []
+        self.size = 0
+        self.want = max_chars * 2 + 1000  # whitespace is collapsed afterwards: read a little more than kept
+        self.dropping = 0
+
+    @classmethod
+    def read(cls, markup: str, limits: Limits, max_chars: int) -> str:
+        parser = cls(Budget(limits, "text fragment"), max_chars)
+        with contextlib.suppress(MarkupLimit):  # keep what was read: a fragment's text degrades, it never fails
+            parser.run(markup[: limits.max_bytes])
+        return "".join(parser.parts)
+
+    def opened(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: ARG002
+        if tag in DROP_TAGS and tag not in VOID_TAGS:
+            self.dropping += 1
+        if tag in BLOCK_TAGS:
+            self.text("\n")
+
+    def closed(self, tag: str) -> None:
+        if tag in DROP_TAGS and tag not in VOID_TAGS:
+            self.dropping = max(0, self.dropping - 1)
+        if tag in BLOCK_TAGS:
+            self.text("\n")
+
+    def text(self, data: str) -> None:
+        if self.dropping:
+            return
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size > self.want:
+            raise StopParsing
+
+
+def safe_charset(name: object) -> str | None:
+    """``name`` when it is a character set documents can be decoded with, else None.
+
+    Unknown names, bytes-to-bytes codecs and decoders that are slow or odd on hostile input
+    (punycode and idna are quadratic, the escape codecs interpret backslashes) give None.
+    """
+    if not isinstance(name, str) or not name.strip() or len(name) > 40:
+        return None
+    try:
+        info = codecs.lookup(name.strip())
+    except (LookupError, ValueError):
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _UNSAFE_CODECS:
+        return None
+    return info.name
+
+
+def hostile_charset(name: object) -> bool:
+    """True when ``name`` is a codec Python knows but that must not decode a document (see :func:`safe_charset`).
+
+    Unknown names are not hostile: a decoder tries them, fails, and falls back.
+    """
+    if not isinstance(name, str) or not name.strip():
+        return False
+    if len(name) > 40:
+        return True
+    try:
+        codecs.lookup(name.strip())
+    except (LookupError, ValueError):
+        return False
+    return safe_charset(name) is None
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([-\w.:]{1,40})""", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_markup(body: bytes, charset: str | None = None) -> str:
+    """Text of an HTML document: its BOM, else the HTTP charset, else ``<meta charset>``, else UTF-8, else Windows-1252.
+
+    Never fails: undecodable bytes become U+FFFD, a character cut at the end of ``body`` is dropped.
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body.decode(name, errors="replace")
+    meta = _META_CHARSET.search(body[:4096])
+    for name in (safe_charset(charset), safe_charset(meta.group(1).decode("ascii", "replace")) if meta else None):
+        if name:
+            return codecs.getincrementaldecoder(name)(errors="replace").decode(body, final=False)
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
+    except UnicodeDecodeError:
+        return body.decode("windows-1252", errors="replace")
 
 
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]*[a-z0-9][\w'’-]*")

@@ -3,13 +3,20 @@
 Everything that leaves this module is plain text (see :func:`engines.news.clean.plain_text`),
 dates are timezone-aware UTC (or None when a feed gives none), and a feed that cannot be
 read raises :class:`FeedError` with a message for the source-health table.
+
+Hostile documents (issue 26): a feed is refused past ``FEED_LIMITS`` (bytes, nesting depth, element
+count, all checked by a fast scan before feedparser sees it) and feedparser runs under a deadline
+checked in its own tag and text callbacks; an article page is cut to ``PAGE_LIMITS.max_bytes`` and
+read by a streaming parser that builds no tree, under the same kind of limits.
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import csv
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +25,19 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from engines.core.errors import InputError, SourceError
-from engines.news.clean import MAX_TITLE_CHARS, plain_text, title_key
+from engines.news.clean import (
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    Budget,
+    Limits,
+    MarkupLimit,
+    StopParsing,
+    StreamParser,
+    decode_markup,
+    hostile_charset,
+    plain_text,
+    title_key,
+)
 from engines.news.fetch import check_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +45,12 @@ DEFAULT_FEEDS = ROOT / "data" / "news_feeds.tsv"
 MAX_ENTRIES = 200  # per feed: the newest are first; a feed with thousands of items is an archive
 MAX_SOURCES = 50  # per refresh; more is a paste error or a crawl
 MAX_FUTURE = timedelta(days=1)  # dates further ahead than this are wrong; treated as missing
+# A feed is a list of links and short descriptions: real ones are well under 1 MB, nest under 20 levels
+# and hold a few thousand elements. Past these limits the source fails with the reason (issue 26).
+FEED_LIMITS = Limits(max_bytes=2 * 1024 * 1024, max_depth=100, max_elements=100_000, seconds=10.0)
+# An article's text is in the first part of its page; the rest (scripts, comments, footers) is not read.
+PAGE_LIMITS = Limits(max_bytes=2 * 1024 * 1024, max_depth=512, max_elements=100_000, seconds=10.0)
+LINK_LIMITS = Limits(max_bytes=500_000, max_depth=512, max_elements=20_000, seconds=5.0)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)
 
 
@@ -145,16 +170,56 @@ def looks_like_html(body: bytes, content_type: str = "") -> bool:
 
 def feed_links(body: bytes, base_url: str) -> list[str]:
     """Feed addresses an HTML page advertises with ``<link rel="alternate" type="application/rss+xml">``."""
-    from bs4 import BeautifulSoup
+    parser = _FeedLinks(Budget(LINK_LIMITS, "page"))
+    with contextlib.suppress(MarkupLimit):  # only a hint for the error message: what was found so far will do
+        parser.run(decode_markup(body[: LINK_LIMITS.max_bytes]))
+    return [urljoin(base_url, href) for href in parser.links]
 
-    soup = BeautifulSoup(body[:500_000], "html.parser")
-    links = []
-    for tag in soup.find_all("link", href=True):
-        rel = " ".join(tag.get("rel") or []).lower()
-        kind = str(tag.get("type", "")).lower()
-        if "alternate" in rel and ("rss" in kind or "atom" in kind):
-            links.append(urljoin(base_url, str(tag["href"])))
-    return links[:5]
+
+class _FeedLinks(StreamParser):
+    """The feed links of a page's head; stops at ``<body>`` or the fifth link."""
+
+    def __init__(self, budget: Budget) -> None:
+        super().__init__(budget)
+        self.links: list[str] = []
+
+    def opened(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            raise StopParsing
+        if tag != "link":
+            return
+        values = {k: (v or "") for k, v in attrs}
+        rel = values.get("rel", "").lower().split()
+        kind = values.get("type", "").lower()
+        if "alternate" in rel and ("rss" in kind or "atom" in kind) and values.get("href"):
+            self.links.append(values["href"][:2048])
+            if len(self.links) >= 5:
+                raise StopParsing
+
+
+_TAG = re.compile(rb"<(/?)([A-Za-z_][-\w:.]{0,100})[^<>]{0,65536}?(/?)>")
+_ESCAPED_BRACKETS = re.compile(rb"&(?:(lt)|gt|#0*(60)|#0*62|#x0*(3c)|#x0*3e);", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"']{0,60})["']""")
+
+
+def scan_markup(body: bytes, budget: Budget) -> None:
+    """Count the elements and nesting of a feed before it is parsed, in one fast pass.
+
+    Escaped markup (``&lt;p&gt;``) counts too: feedparser unescapes and sanitises it as HTML.
+    Raises MarkupLimit past the budget's depth, element count or deadline.
+    """
+    unescaped = _ESCAPED_BRACKETS.sub(lambda m: b"<" if m.group(1) or m.group(2) or m.group(3) else b">", body)
+    for n, match in enumerate(_TAG.finditer(unescaped)):
+        if not n & 4095:
+            budget.check_time()
+        closing, name, empty = match.groups()
+        tag = name.decode("ascii", "replace").lower()
+        if closing:
+            budget.end(tag)
+        else:
+            budget.start(tag)
+            if empty:
+                budget.end(tag)
 
 
 def parse_feed(
@@ -178,20 +243,42 @@ def parse_feed(
         now: Reference time for rejecting dates in the future.
 
     Raises:
-        FeedError: for an HTML page, a document that is not a feed, or XML too broken to recover any entry.
+        FeedError: for an HTML page, a document that is not a feed, XML too broken to recover any entry,
+            or a document past ``FEED_LIMITS`` (size, nesting, elements, time).
     """
-    import feedparser  # lazy: only the news engine needs it
-
     now = now or datetime.now(UTC)
+    if not isinstance(body, bytes | bytearray):
+        raise FeedError(f"A feed is read from bytes, got {type(body).__name__}.")
+    body = bytes(body)
     if looks_like_html(body, content_type):
         hint = feed_links(body, url)
         where = f" The page advertises a feed at {hint[0]}." if hint else " Use the address of its RSS or Atom feed."
         raise FeedError(f"Not a feed: the address returned an HTML page.{where}")
+    if len(body) > FEED_LIMITS.max_bytes:
+        raise FeedError(
+            f"Feed too large to read: {len(body) / 1e6:.1f} MB, the limit is {FEED_LIMITS.max_bytes / 1e6:.1f} MB "
+            "(real feeds are well under 1 MB)."
+        )
+    notes: list[str] = []
+    declared = _XML_ENCODING.match(body[:300])
+    if declared and hostile_charset(declared.group(1).decode("ascii", "replace")):
+        name = declared.group(1).decode("ascii", "replace")[:40]
+        raise FeedError(f"The feed declares the encoding {name!r}, which is not a character set it can be read in.")
+    if charset and hostile_charset(charset):
+        notes.append(f"Ignored the server's charset {charset[:40]!r} (not a character set for documents).")
+        charset = None
     headers = {"content-location": url} if url else {}
     if charset:
         headers["content-type"] = f"application/xml; charset={charset}"
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
-    notes: list[str] = []
+    budget = Budget(FEED_LIMITS, "feed")  # one deadline for the scan, feedparser and the cleaning of entries
+    try:
+        scan_markup(body, Budget(FEED_LIMITS, "feed"))
+        budget.check_time()
+        parsed = _feedparser(body, headers, budget)
+    except MarkupLimit as exc:
+        raise FeedError(str(exc)) from None
+    except RecursionError:
+        raise FeedError("Too deeply nested to read; not read.") from None
     problem = parsed.get("bozo_exception")
     if not parsed.entries:
         if parsed.get("version") and problem is None:
@@ -213,12 +300,17 @@ def parse_feed(
     seen: set[str] = set()
     untitled = duplicates = undated = 0
     for entry in parsed.entries[:MAX_ENTRIES]:
+        try:
+            budget.check_time()  # the deadline covers the cleaning of every entry too
+        except MarkupLimit as exc:
+            raise FeedError(str(exc)) from None
         title = plain_text(entry.get("title", ""), max_chars=MAX_TITLE_CHARS, single_line=True)
         summary_html = entry.get("summary", "") or ""
         contents = entry.get("content") or []
         body_html = max((c.get("value", "") for c in contents), key=len, default="")
         summary = plain_text(summary_html)
-        text = plain_text(body_html) if body_html and plain_text(body_html) != summary else ""
+        text = plain_text(body_html) if body_html else ""
+        text = "" if text == summary else text
         if not title:
             title = plain_text(summary, max_chars=120, single_line=True)
         if not title:
@@ -260,6 +352,80 @@ def parse_feed(
     return ParsedFeed(articles, title, tuple(notes))
 
 
+def _feedparser(body: bytes, headers: dict[str, str], budget: Budget):
+    """``feedparser.parse`` for bytes already fetched, under ``budget``'s deadline.
+
+    The steps of feedparser 6's ``parse`` after it has the data, with two differences: the bytes are never
+    taken for a file name or a URL (``feedparser.parse(b"/dev/zero")`` opens and reads that file), and the
+    parsers check the deadline in their tag and text callbacks, inside the parse.
+    """
+    import xml.sax
+
+    from feedparser import api
+    from feedparser.util import FeedParserDict
+
+    result = FeedParserDict(bozo=False, entries=[], feed=FeedParserDict(), headers=dict(headers))
+    if not body:
+        return result
+    data = api.convert_to_utf8(result["headers"], body, result)
+    strict = bool(result["encoding"]) and api._XML_AVAILABLE
+    result["version"], data, entities = api.replace_doctype(data)
+    location = result["headers"].get("content-location", "")
+    base = api.make_safe_absolute_uri("", location) or api.make_safe_absolute_uri(location) or ""
+    budget.check_time()
+    if strict:
+        parser = _timed(api.StrictFeedParser)(base, None, "utf-8")
+        parser.budget, parser.resolve_relative_uris, parser.sanitize_html = budget, True, True
+        # feedparser's own SAX set-up: external entities off; expat >= 2.4 caps entity expansion (billion laughs)
+        sax = xml.sax.make_parser(api.PREFERRED_XML_PARSERS)  # noqa: S317
+        sax.setFeature(xml.sax.handler.feature_namespaces, 1)
+        with contextlib.suppress(xml.sax.SAXNotSupportedException):
+            sax.setFeature(xml.sax.handler.feature_external_ges, 0)  # never fetch external entities
+        sax.setContentHandler(parser)
+        sax.setErrorHandler(parser)
+        source = xml.sax.xmlreader.InputSource()
+        source.setByteStream(io.BytesIO(data))
+        try:
+            sax.parse(source)
+        except xml.sax.SAXException as exc:
+            result["bozo"] = 1
+            result["bozo_exception"] = parser.exc or exc
+            strict = False
+    if not strict:
+        parser = _timed(api.LooseFeedParser)(base, None, "utf-8", entities)
+        parser.budget, parser.resolve_relative_uris, parser.sanitize_html = budget, True, True
+        parser.feed(data.decode("utf-8", "replace"))
+    result["feed"] = parser.feeddata
+    result["entries"] = parser.entries
+    result["version"] = result["version"] or parser.version
+    result["namespaces"] = parser.namespaces_in_use
+    return result
+
+
+_TIMED: dict[type, type] = {}
+
+
+def _timed(base: type) -> type:
+    """A subclass of feedparser's parser ``base`` whose tag and text callbacks tick ``self.budget``."""
+    if base not in _TIMED:
+
+        def unknown_starttag(self, tag, attrs):
+            self.budget.tick()
+            return base.unknown_starttag(self, tag, attrs)
+
+        def unknown_endtag(self, tag):
+            self.budget.tick()
+            return base.unknown_endtag(self, tag)
+
+        def handle_data(self, text, escape=1):
+            self.budget.tick()
+            return base.handle_data(self, text, escape)
+
+        members = {"unknown_starttag": unknown_starttag, "unknown_endtag": unknown_endtag, "handle_data": handle_data}
+        _TIMED[base] = type(f"Timed{base.__name__}", (base,), members)
+    return _TIMED[base]
+
+
 def _describe(problem: BaseException) -> str:
     text = str(problem).strip() or type(problem).__name__
     return text[:200]
@@ -296,44 +462,167 @@ class PageText:
 
 
 PAGE_NOISE = ("nav", "header", "footer", "aside", "form", "button", "figure", "noscript", "script", "style")
+_META_WANTED = frozenset({"og:title", "og:description", "description", "article:published_time"})
+_HIDDEN = frozenset({"script", "style", "template"})  # never part of a heading's text
+
+
+class _Region:
+    """Text of the first element of one kind outside the page's noise (``<article>``, ``<main>``, ``<body>``)."""
+
+    def __init__(self) -> None:
+        self.depth = 0  # stack depth of the element while it is open, 0 before and after
+        self.done = False
+        self.seen = False
+        self.paragraphs: list[str] = []
+        self.strings: list[str] = []
+        self.sizes = {"paragraphs": 0, "strings": 0}
+
+    def add(self, kind: str, text: str, cap: int) -> None:
+        """Keep ``text`` in ``self.<kind>`` until that list holds ``cap`` characters."""
+        if self.sizes[kind] < cap:
+            getattr(self, kind).append(text)
+            self.sizes[kind] += len(text)
+
+
+class _PageParser(StreamParser):
+    """What :func:`extract_page` needs, read in one pass without a tree.
+
+    It mirrors the tree version it replaces: metadata and the first ``<h1>`` and ``<title>``; then,
+    with noise elements (:data:`PAGE_NOISE`) removed with their contents, the paragraphs of the first
+    ``<article>``, else of the first ``<main>``, else of ``<body>``, else of the whole page.
+    """
+
+    TEXT_CAP = MAX_TEXT_CHARS * 4  # characters kept per region: the article keeps MAX_TEXT_CHARS
+
+    def __init__(self, budget: Budget) -> None:
+        super().__init__(budget)
+        self.meta: dict[tuple[str, str], str] = {}
+        self.title: list[str] | None = None
+        self.h1: list[str] | None = None
+        self.in_title = self.in_h1 = False
+        self.h1_depth = 0
+        self.noise = 0
+        self.hidden = 0
+        self.regions = {"article": _Region(), "main": _Region(), "body": _Region(), "": _Region()}
+        self.regions[""].depth = 1  # the whole page is always open
+        self.paragraph: list[str] | None = None
+        self.paragraph_depth = 0
+        self.paragraph_in: list[_Region] = []
+
+    def opened(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        depth = len(self.budget.stack)
+        if tag == "meta":
+            values = {k: (v or "") for k, v in attrs}
+            for key in ("property", "name"):
+                name = values.get(key, "").strip().lower()
+                if name in _META_WANTED and values.get("content"):
+                    self.meta.setdefault((key, name), values["content"][:4096])
+        elif tag == "title" and self.title is None:
+            self.title, self.in_title = [], True
+        elif tag == "h1" and self.h1 is None:
+            self.h1, self.in_h1, self.h1_depth = [], True, depth
+        if tag in _HIDDEN:
+            self.hidden += 1
+        if tag in PAGE_NOISE:
+            self.noise += 1
+            return
+        if self.noise:
+            return
+        region = self.regions.get(tag)
+        if region is not None and tag and not region.seen:
+            region.seen, region.depth = True, depth
+        if tag == "p":
+            self._end_paragraph()
+            self.paragraph, self.paragraph_depth = [], depth
+            self.paragraph_in = [r for r in self.regions.values() if r.depth and not r.done]
+
+    def closed(self, tag: str) -> None:
+        depth = len(self.budget.stack)  # after the pop
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        if tag == "title":
+            self.in_title = False
+        if self.in_h1 and depth < self.h1_depth:
+            self.in_h1 = False
+        if tag in PAGE_NOISE:
+            self.noise = max(0, self.noise - 1)
+            return
+        if self.paragraph is not None and depth < self.paragraph_depth:
+            self._end_paragraph()
+        for name, region in self.regions.items():
+            if name and region.depth and not region.done and depth < region.depth:
+                region.done = True
+
+    def text(self, data: str) -> None:
+        if self.in_title and self.title is not None and not self.hidden and len(self.title) < 1000:
+            self.title.append(data)
+        if self.in_h1 and self.h1 is not None and not self.hidden and len(self.h1) < 1000:
+            self.h1.append(data)
+        if self.noise:
+            return
+        if self.paragraph is not None:
+            self.paragraph.append(data)
+        for region in self.regions.values():
+            if region.depth and not region.done:
+                region.add("strings", data, self.TEXT_CAP)
+
+    def _end_paragraph(self) -> None:
+        if self.paragraph is None:
+            return
+        text = " ".join(self.paragraph)
+        for region in self.paragraph_in:
+            region.add("paragraphs", text, self.TEXT_CAP)
+        self.paragraph = None
+
+    def finish(self) -> _Region:
+        """The region whose text is the article's."""
+        self._end_paragraph()
+        for name in ("article", "main", "body"):
+            if self.regions[name].seen:
+                return self.regions[name]
+        return self.regions[""]
+
+    def meta_value(self, *names: str) -> str:
+        for name in names:
+            value = self.meta.get(("property", name)) or self.meta.get(("name", name))
+            if value:
+                return value
+        return ""
 
 
 def extract_page(body: bytes, *, charset: str | None = None, now: datetime | None = None) -> PageText:
     """The title, description and body text of an article page (never HTML).
 
+    Only the first ``PAGE_LIMITS.max_bytes`` are read (the article's text is in the first part of its
+    page), by a streaming parser: no tree is built, and depth, element count and time are capped.
+
     Raises:
-        FeedError: when the page has no readable text.
+        FeedError: when the page has no readable text, or passes PAGE_LIMITS' depth, elements or time.
     """
-    from bs4 import BeautifulSoup
-
     now = now or datetime.now(UTC)
-    soup = BeautifulSoup(body, "html.parser", from_encoding=charset)
-
-    def meta(*names: str) -> str:
-        for name in names:
-            tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-            if tag is not None and tag.get("content"):
-                return str(tag["content"])
-        return ""
-
-    h1 = soup.find("h1")
-    title = meta("og:title") or (h1.get_text(" ") if h1 else "") or (soup.title.get_text(" ") if soup.title else "")
-    description = meta("og:description", "description")
-    stamp = meta("article:published_time")
-    for tag in soup.find_all(PAGE_NOISE):
-        tag.decompose()
-    root = soup.find("article") or soup.find("main") or soup.body or soup
-    paragraphs = [p.get_text(" ") for p in root.find_all("p")]
-    text = "\n\n".join(t for t in (plain_text(p, single_line=True) for p in paragraphs) if len(t) > 30)
+    parser = _PageParser(Budget(PAGE_LIMITS, "page"))
+    try:
+        parser.run(decode_markup(bytes(body[: PAGE_LIMITS.max_bytes]), charset))
+    except MarkupLimit as exc:
+        raise FeedError(f"Article page not read: {exc}") from None
+    root = parser.finish()
+    title = (
+        parser.meta_value("og:title")
+        or (" ".join(parser.h1) if parser.h1 else "")
+        or (" ".join(parser.title) if parser.title else "")
+    )
+    description = parser.meta_value("og:description", "description")
+    stamp = parser.meta_value("article:published_time")
+    text = "\n\n".join(t for t in (plain_text(p, single_line=True) for p in root.paragraphs) if len(t) > 30)
     if not text:
-        text = plain_text(root.get_text("\n"))
+        text = plain_text("\n".join(root.strings))
     published = None
     if stamp:
         try:
-            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(stamp.strip()[:64].replace("Z", "+00:00"))
             moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
             published = moment.astimezone(UTC) if moment <= now + MAX_FUTURE else None
-        except ValueError:
+        except (ValueError, OverflowError):
             published = None
     title = plain_text(title, max_chars=MAX_TITLE_CHARS, single_line=True)
     if not title and not text:
