@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages import lifecycle, on_demand, ui
 from engines import anomaly as an
+from engines.anomaly import alerts as webhooks
 from engines.core import jobs
 from engines.core.errors import InputError
 from engines.core.lifecycle import DISK, SHIPPED, TRAINED
@@ -18,6 +19,9 @@ DEMO = get_demo("anomaly")
 GENERATED = "Generated: "  # prefix of generated series in the series list
 LIVE_WINDOW = 600  # points shown on the live chart
 TICK_SECONDS = 1.0  # the live stream's timer
+WEBHOOK_POLL_SECONDS = 0.5  # how often the Alerts tab looks for the test alert's outcome while it is on its way
+WEBHOOK_TEST = "anomaly_webhook_test_post"  # session state: (url, future) of the last test alert
+WEBHOOK_CHECKED = "anomaly_webhook_checked"  # session state: (url, allow, error or "") of the last URL check
 SEVERITIES = list(an.Severity)
 ORIGINS = {
     SHIPPED: "precomputed when the gallery was built (`python -m engines.build_models`, checksums verified)",
@@ -334,6 +338,42 @@ def acknowledge(alert_id: int | None) -> None:
             stream.alerts.acknowledge(alert.id)
 
 
+def checked_webhook_url(url: str) -> str:
+    """Why the typed webhook URL is refused ("" when it is fine); checked once per URL, not on every rerun (the
+    check may look the host name up, for up to two seconds)."""
+    allow = webhooks.allow_private_default()
+    known = st.session_state.get(WEBHOOK_CHECKED)
+    if known is not None and known[:2] == (url, allow):
+        return known[2]
+    try:
+        an.validate_webhook_url(url, allow_private=allow)
+        error = ""
+    except InputError as exc:
+        error = str(exc)
+    st.session_state[WEBHOOK_CHECKED] = (url, allow, error)
+    return error
+
+
+def webhook_test_outcome() -> None:
+    """The test alert's outcome once known; while it is on its way the fragment polls (the page is free)."""
+    pending = st.session_state.get(WEBHOOK_TEST)
+    url = st.session_state.get("anomaly_webhook_url", "").strip()
+    if pending is None or pending[0] != url:
+        return
+    future = pending[1]
+    if not future.done():
+        st.info(
+            f"Webhook: sending the test alert… the outcome shows here within {webhooks.WEBHOOK_TIMEOUT:g} s; the page "
+            "stays usable meanwhile."
+        )
+        return
+    outcome = future.result()
+    (st.success if outcome.startswith("sent") else st.error)(f"Webhook: {outcome}")
+    if st.session_state.get(WEBHOOK_TEST + "_shown") is not future:
+        st.session_state[WEBHOOK_TEST + "_shown"] = future
+        st.rerun()  # one full rerun turns the fragment's timer off
+
+
 def render_alerts() -> None:
     st.markdown(
         "An alert fires when the score stays at or above the **threshold** for **minimum consecutive points**; the "
@@ -355,18 +395,25 @@ def render_alerts() -> None:
         "Webhook URL (optional)",
         key="anomaly_webhook_url",
         placeholder="https://hooks.example.com/alerts",
-        help="Each alert is POSTed as JSON (2 s timeout, on a worker thread). Loopback and private addresses are "
-        f"refused unless the server sets {an.ALLOW_PRIVATE_ENV}=1.",
+        help=f"Each alert is POSTed as JSON ({webhooks.WEBHOOK_TIMEOUT:g} s in all, on a worker thread). Loopback and "
+        f"private addresses are refused unless the server sets {an.ALLOW_PRIVATE_ENV}=1.",
     )
     if url.strip():
-        try:
-            an.validate_webhook_url(url)
+        error = checked_webhook_url(url)
+        if error:
+            st.error(error)
+        else:
             st.caption("The webhook URL is valid.")
-        except InputError as exc:
-            st.error(str(exc))
         if st.button("Send a test alert", key="anomaly_webhook_test"):
-            outcome = an.post_webhook(url, {"text": "Test alert from the anomaly monitor", "severity": "info"})
-            (st.success if outcome.startswith("sent") else st.error)(f"Webhook: {outcome}")
+            if error:  # nothing is sent: the reason is the one above
+                st.session_state.pop(WEBHOOK_TEST, None)
+                st.error(f"Webhook: failed: {error}")
+            else:  # posted on a worker thread: the page never waits for the receiver
+                payload = {"text": "Test alert from the anomaly monitor", "severity": "info"}
+                st.session_state[WEBHOOK_TEST] = (url.strip(), webhooks.post_in_background(url, payload))
+        pending = st.session_state.get(WEBHOOK_TEST)
+        polling = pending is not None and pending[0] == url.strip() and not pending[1].done()
+        st.fragment(webhook_test_outcome, run_every=WEBHOOK_POLL_SECONDS if polling else None)()
     stream = st.session_state.get("anomaly_stream")
     log = stream.alerts.frame() if stream is not None else an.AlertManager().frame()
     st.subheader(f"Alert log ({len(log)})")

@@ -9,6 +9,13 @@ crawlers assume); requests to one origin are spaced by ``host_interval``; timeou
 with exponential backoff, redirects re-checked hop by hop, and a cap on the body size
 (streamed: a 10 MB feed is cut off at the cap and the source fails as "too large").
 
+The address rules, the total deadline and the credential rule are those of
+:mod:`engines.core.net` (shared with the anomaly monitor's webhook): one ``get`` takes at most
+``FetchConfig.deadline`` seconds in all, whatever the server does, and a header that carries a
+credential (an API key) is dropped when a redirect leaves the origin it was given for. The
+robots.txt cache is bounded: the rules for our user agent of the last ``MAX_ROBOTS_ORIGINS``
+origins, at most ``MAX_ROBOTS_RULES`` rules each.
+
 The rate limit and the robots cache are keyed by *origin* (scheme, host, port): that is the
 unit robots.txt applies to (RFC 9309 section 2.3) and the unit a server is, so two ports on
 one machine count as two servers.
@@ -16,19 +23,30 @@ one machine count as two servers.
 
 from __future__ import annotations
 
-import http.client
-import ipaddress
 import logging
-import socket
 import threading
 import time
-import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from email.message import Message
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from engines.core.errors import InputError, SourceError
+from engines.core import net
+from engines.core.errors import InputError
+from engines.core.net import (  # re-exported: the fetcher's names predate engines.core.net
+    CHUNK,
+    MAX_URL_CHARS,
+    Blocked,
+    Response,
+    TooLarge,
+    _connect,
+    _Connection,
+    _SecureConnection,
+    is_public,
+    origin,
+    resolve,
+)
+from engines.core.net import RequestError as FetchError
 from engines.core.settings import APP_NAME
 
 if TYPE_CHECKING:
@@ -36,12 +54,33 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 15
-MAX_URL_CHARS = 2048  # longer addresses are almost always a paste error
+__all__ = [
+    "CHUNK",
+    "MAX_URL_CHARS",
+    "Blocked",
+    "FetchConfig",
+    "FetchError",
+    "Fetcher",
+    "RateLimiter",
+    "Response",
+    "TooLarge",
+    "_Connection",
+    "_SecureConnection",
+    "_connect",
+    "check_url",
+    "is_public",
+    "origin",
+    "resolve",
+]
+
 MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt (RFC 9309 asks for >= 500 KiB)
+MAX_ROBOTS_ORIGINS = 32  # robots.txt rules kept for this many origins (least recently used dropped first)
+MAX_ROBOTS_RULES = 500  # rules kept per origin, for our user agent only (a 500 KiB file held ~4 MiB of rules)
+ROBOTS_SECONDS = 5.0  # robots.txt gets at most this much of a request's deadline
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_RETRY_AFTER = 5.0  # seconds we honour from a Retry-After header; longer waits fail the source instead
+PRIVATE_HINT = " (FetchConfig(allow_private=True) allows them on a trusted network)"
 
 
 @dataclass(frozen=True)
@@ -50,7 +89,8 @@ class FetchConfig:
 
     Attributes:
         timeout: Seconds to wait for a connection or for the next bytes of an answer.
-        deadline: Seconds one attempt may take in all (a server trickling bytes is cut off).
+        deadline: Seconds one :meth:`Fetcher.get` may take in all: robots.txt, every redirect and retry, the
+            lookup, connect, headers and body (checked on every receive, so a server trickling bytes is cut off).
         retries: Extra attempts after a timeout, a dropped connection, HTTP 429 or 5xx.
         backoff: Seconds before the first retry; doubled for each further retry.
         max_bytes: Largest body read; past it the source fails as "too large".
@@ -65,7 +105,7 @@ class FetchConfig:
     """
 
     timeout: float = 8.0  # a healthy feed answers in well under a second; a stalled one fails alone
-    deadline: float = 20.0  # whole-answer cap per attempt, against servers that trickle bytes
+    deadline: float = 20.0  # whole-request cap (retries and redirects included), against servers that trickle bytes
     retries: int = 2  # 3 attempts: rides out a blip, gives up on a dead server within ~30 s
     backoff: float = 0.5  # 0.5 s, then 1 s: short enough for an interactive refresh
     max_bytes: int = 5 * 1024 * 1024  # real feeds are < 1 MB; 5 MB leaves room, stops a 10 MB dump
@@ -91,55 +131,13 @@ class FetchConfig:
             raise InputError("backoff and host_interval must be 0 or more seconds.")
 
 
-class FetchError(SourceError):
-    """One source could not be fetched; the message goes into the health table."""
-
-
-class TooLarge(FetchError):
-    """The answer was larger than ``FetchConfig.max_bytes``."""
-
-
-class Blocked(FetchError):
-    """The address is refused (private network, robots.txt); never retried."""
-
-
-@dataclass(frozen=True)
-class Response:
-    """An HTTP answer read in full (up to the size cap).
-
-    Attributes:
-        url: Final address after redirects.
-        status: HTTP status.
-        headers: Header name (lower case) -> value.
-        body: The bytes (decompressed when the server sent gzip).
-        seconds: Wall time including retries and rate-limit waits.
-    """
-
-    url: str
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    seconds: float
-
-    @property
-    def content_type(self) -> str:
-        """The media type without parameters, lower case ("" when absent)."""
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def charset(self) -> str | None:
-        """The charset parameter of Content-Type, if any."""
-        message = Message()
-        message["content-type"] = self.headers.get("content-type", "")
-        value = message.get_param("charset")
-        return str(value).strip().lower() if isinstance(value, str) and value.strip() else None
-
-
-# ---------------------------------------------------------------- URL and address checks
+# FetchError (= net.RequestError): one source could not be fetched; the message goes into the health table.
+# TooLarge: the answer was larger than FetchConfig.max_bytes. Blocked: the address is refused (private network,
+# robots.txt); never retried. All three are SourceErrors and live in engines.core.net.
 
 
 def check_url(url: object) -> str:
-    """Validate a URL a user typed: http(s), a host name, no credentials, sensible length.
+    """Validate a URL a user typed: http(s), a host name, no credentials, sensible length, no odd numeric host.
 
     Returns:
         The URL, stripped of surrounding whitespace.
@@ -147,75 +145,7 @@ def check_url(url: object) -> str:
     Raises:
         InputError: saying what is wrong and what a valid feed address looks like.
     """
-    example = "Use a full address such as https://www.example.com/feed.xml."
-    if not isinstance(url, str) or not url.strip():
-        raise InputError(f"The feed address is empty. {example}")
-    url = url.strip()
-    if len(url) > MAX_URL_CHARS:
-        raise InputError(f"The address is {len(url):,} characters long (at most {MAX_URL_CHARS:,}). {example}")
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise InputError(f"The address {url[:80]!r} contains spaces or control characters. {example}")
-    try:
-        parts = urlsplit(url)
-        port = parts.port  # raises ValueError for a port that is not a number or out of range
-    except ValueError as exc:
-        raise InputError(f"The address {url[:80]!r} is malformed ({exc}). {example}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        shown = parts.scheme or "no scheme"
-        raise InputError(f"Only http:// and https:// addresses can be fetched, not {shown!r} ({url[:80]}). {example}")
-    if not parts.hostname:
-        raise InputError(f"The address {url[:80]!r} has no host name. {example}")
-    if parts.username or parts.password:
-        raise InputError("Addresses with a user name or password in them are not fetched. Remove the 'user:pass@'.")
-    if port == 0:
-        raise InputError(f"Port 0 in {url[:80]!r} is not a real port. {example}")
-    return url
-
-
-def origin(url: str) -> str:
-    """``scheme://host:port`` of a URL: the key of the rate limit and the robots cache."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    host = (parts.hostname or "").lower()
-    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
-
-
-def is_public(address: str) -> bool:
-    """False for private, loopback, link-local, multicast, reserved and unspecified addresses."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
-
-
-def resolve(host: str, port: int, *, allow_private: bool, timeout: float = 5.0) -> list[tuple]:
-    """Resolve ``host`` and check every address it maps to.
-
-    Returns:
-        ``getaddrinfo`` tuples (family, type, proto, canonname, sockaddr) to connect to.
-
-    Raises:
-        Blocked: when any address is not public and ``allow_private`` is off (a name that
-            resolves to a public and a private address is refused too).
-        FetchError: when the name does not resolve.
-    """
-    del timeout  # getaddrinfo has no timeout; the system resolver's applies
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise FetchError(f"The host name {host!r} could not be resolved ({exc}).") from exc
-    if not infos:
-        raise FetchError(f"The host name {host!r} resolved to no address.")
-    if not allow_private:
-        for info in infos:
-            address = str(info[4][0])
-            if not is_public(address):
-                raise Blocked(
-                    f"{host} resolves to {address}, a private, loopback or reserved address; such sources are "
-                    "refused (FetchConfig(allow_private=True) allows them on a trusted network)."
-                )
-    return infos
+    return net.check_url(url, example="Use a full address such as https://www.example.com/feed.xml.")
 
 
 # ---------------------------------------------------------------- rate limit and robots
@@ -234,6 +164,8 @@ class RateLimiter:
         """Block until ``key`` may be requested again; returns the seconds waited."""
         with self._lock:  # reserve a slot, then sleep outside the lock
             now = time.monotonic()
+            for old in [k for k, t in self._next.items() if t < now]:
+                del self._next[old]  # past slots: the table holds only origins with a request due
             slot = max(now, self._next.get(key, now))
             self._next[key] = slot + self.interval
         delay = slot - now
@@ -242,43 +174,28 @@ class RateLimiter:
         return max(delay, 0.0)
 
 
-class _Connection(http.client.HTTPConnection):
-    """HTTP connection to an address that was resolved and checked beforehand."""
+def compact_robots(parser: RobotFileParser, agent: str, max_rules: int = MAX_ROBOTS_RULES) -> RobotFileParser:
+    """Keep only what ``can_fetch(agent, ...)`` reads, bounded.
 
-    def __init__(self, host: str, port: int, infos: list[tuple], timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._infos = infos
+    That is the first group for ``agent``, the ``*`` group, and at most ``max_rules`` rules of each (the first
+    ones: they are matched in order). Sitemaps are dropped.
+    """
+    from urllib.robotparser import Entry
 
-    def connect(self) -> None:
-        self.sock = _connect(self._infos, self.timeout)
+    def probe(name: str) -> bool:
+        entry = Entry()
+        entry.useragents = [name]
+        return entry.applies_to(agent)
 
-
-class _SecureConnection(http.client.HTTPSConnection):
-    """HTTPS connection to a checked address; the certificate is verified for the host name."""
-
-    def __init__(self, host: str, port: int, infos: list[tuple], timeout: float) -> None:
-        import ssl
-
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._infos = infos
-
-    def connect(self) -> None:
-        sock = _connect(self._infos, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
-def _connect(infos: list[tuple], timeout: float | None) -> socket.socket:
-    last: OSError | None = None
-    for family, kind, proto, _, sockaddr in infos:
-        sock = socket.socket(family, kind, proto)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(sockaddr)
-            return sock
-        except OSError as exc:
-            sock.close()
-            last = exc
-    raise last or OSError("no address to connect to")
+    mine = next((e for e in parser.entries if e.applies_to(agent)), None)
+    parser.entries = [mine] if mine is not None else []
+    for entry in (mine, parser.default_entry):
+        if entry is None:
+            continue
+        entry.rulelines = entry.rulelines[:max_rules]
+        entry.useragents = [next((u for u in entry.useragents if probe(u)), "*")]
+    parser.sitemaps = None
+    return parser
 
 
 @dataclass
@@ -292,7 +209,7 @@ class Fetcher:
 
     def __post_init__(self) -> None:
         self._limiter = RateLimiter(self.config.host_interval)
-        self._robots: dict[str, RobotFileParser | None] = {}
+        self._robots: OrderedDict[str, RobotFileParser | None] = OrderedDict()
         self._robots_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -301,11 +218,11 @@ class Fetcher:
     def get(
         self, url: str, *, headers: dict[str, str] | None = None, accept: str = "*/*", raise_for_status: bool = True
     ) -> Response:
-        """GET ``url`` with every safety rule applied.
+        """GET ``url`` with every safety rule applied, in at most ``config.deadline`` seconds in all.
 
         Args:
             url: http(s) address.
-            headers: Extra request headers (an API key, say).
+            headers: Extra request headers (an API key, say: it is dropped if a redirect leaves the origin).
             accept: The Accept header.
             raise_for_status: Raise on HTTP 4xx/5xx (off: return the answer, e.g. to read an API's error JSON).
 
@@ -314,45 +231,61 @@ class Fetcher:
             FetchError: for a refused address, robots.txt, HTTP errors, timeouts or a body that is too large.
         """
         url = check_url(url)
-        started = time.monotonic()
+        clock = net.Deadline(self.config.deadline)
+        hop_headers = dict(headers or {})
         for _ in range(self.config.max_redirects + 1):
-            if self.config.respect_robots and not self.allowed(url):
+            if self.config.respect_robots and not self.allowed(url, clock):
                 raise Blocked(
                     f"robots.txt of {urlsplit(url).hostname} does not allow fetching {urlsplit(url).path or '/'}."
                 )
-            response = self._with_retries(url, headers or {}, accept)
+            response = self._with_retries(url, hop_headers, accept, clock)
             if response.status in REDIRECT_STATUSES and response.headers.get("location"):
                 target = urljoin(url, response.headers["location"])
                 try:
-                    url = check_url(target)
+                    target = check_url(target)
                 except InputError as exc:
                     raise FetchError(f"Redirected to an address that is not fetched: {exc}") from None
+                if origin(target) != origin(url):  # credentials stay with the origin they were given for
+                    hop_headers = net.without_credentials(hop_headers)
+                url = target
                 continue
             if response.status >= 400 and raise_for_status:
                 raise FetchError(f"HTTP {response.status} from {urlsplit(url).hostname}.")
-            return Response(url, response.status, response.headers, response.body, time.monotonic() - started)
+            return Response(url, response.status, response.headers, response.body, clock.seconds - clock.remaining())
         raise FetchError(f"More than {self.config.max_redirects} redirects; the address loops.")
 
-    def allowed(self, url: str) -> bool:
-        """Whether robots.txt of ``url``'s origin lets our user agent fetch it (read once per origin)."""
+    def allowed(self, url: str, deadline: net.Deadline | None = None) -> bool:
+        """Whether robots.txt of ``url``'s origin lets our user agent fetch it (read once per origin, cached LRU)."""
         key = origin(url)
         with self._lock:
             lock = self._robots_locks.setdefault(key, threading.Lock())
         with lock:  # one thread reads robots.txt; the others wait for it instead of fetching it again
-            if key not in self._robots:
-                self._robots[key] = self._read_robots(url)
-            parser = self._robots[key]
+            with self._lock:
+                known = key in self._robots
+                parser = self._robots.get(key)
+                if known:
+                    self._robots.move_to_end(key)
+            if not known:
+                parser = self._read_robots(url, deadline or net.Deadline(self.config.deadline))
+                with self._lock:
+                    self._robots[key] = parser
+                    while len(self._robots) > MAX_ROBOTS_ORIGINS:
+                        self._robots.popitem(last=False)
+            with self._lock:
+                if self._robots_locks.get(key) is lock:
+                    del self._robots_locks[key]  # waiting threads hold their own reference; the table stays small
         return True if parser is None else parser.can_fetch(self.config.user_agent, url)
 
     # ---- internals
 
-    def _read_robots(self, url: str) -> RobotFileParser | None:
+    def _read_robots(self, url: str, deadline: net.Deadline) -> RobotFileParser | None:
         from urllib.robotparser import RobotFileParser
 
         parts = urlsplit(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        clock = deadline.within(min(ROBOTS_SECONDS, self.config.deadline / 2))
         try:
-            response = self._with_retries(robots_url, {}, "text/plain", max_bytes=MAX_ROBOTS_BYTES, retries=0)
+            response = self._with_retries(robots_url, {}, "text/plain", clock, max_bytes=MAX_ROBOTS_BYTES, retries=0)
         except TooLarge:
             return None
         except FetchError as exc:  # unreachable robots.txt: allowed, as browsers and most crawlers assume
@@ -362,13 +295,14 @@ class Fetcher:
             return None
         parser = RobotFileParser(robots_url)
         parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
-        return parser
+        return compact_robots(parser, self.config.user_agent)
 
     def _with_retries(
         self,
         url: str,
         headers: dict[str, str],
         accept: str,
+        clock: net.Deadline,
         *,
         max_bytes: int | None = None,
         retries: int | None = None,
@@ -378,14 +312,15 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                response = self._once(url, headers, accept, max_bytes or self.config.max_bytes, started)
+                response = self._once(url, headers, accept, max_bytes or self.config.max_bytes, started, clock)
             except (Blocked, TooLarge):
                 raise
             except FetchError as exc:
-                if attempt >= retries:
+                wait = self.config.backoff * 2**attempt
+                if attempt >= retries or clock.remaining() <= wait:
                     raise
                 log.info("Retrying %s after: %s", url, exc)
-                time.sleep(self.config.backoff * 2**attempt)
+                time.sleep(wait)
                 attempt += 1
                 continue
             if response.status in RETRY_STATUSES and attempt < retries:
@@ -393,72 +328,32 @@ class Fetcher:
                 retry_after = response.headers.get("retry-after", "")
                 if retry_after.strip().isdigit():
                     wait = max(wait, min(float(retry_after), MAX_RETRY_AFTER))
+                if clock.remaining() <= wait:
+                    return response  # no time left for another attempt: the caller reports this answer
                 time.sleep(wait)
                 attempt += 1
                 continue
             return response
 
-    def _once(self, url: str, headers: dict[str, str], accept: str, max_bytes: int, started: float) -> Response:
-        parts = urlsplit(url)
-        secure = parts.scheme.lower() == "https"
-        host = parts.hostname or ""
-        port = parts.port or (443 if secure else 80)
-        infos = resolve(host, port, allow_private=self.config.allow_private)
-        self._limiter.wait(origin(url))
-        kind = _SecureConnection if secure else _Connection
-        conn = kind(host, port, infos, self.config.timeout)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
+    def _once(
+        self, url: str, headers: dict[str, str], accept: str, max_bytes: int, started: float, clock: net.Deadline
+    ) -> Response:
         request_headers = {
             "User-Agent": self.config.user_agent,
             "Accept": accept,
             "Accept-Encoding": "gzip",
             **headers,
         }
-        attempt_start = time.monotonic()
-        try:
-            conn.request("GET", path, headers=request_headers)
-            answer = conn.getresponse()
-            got = {k.lower(): v for k, v in answer.getheaders()}
-            announced = got.get("content-length", "").strip()
-            if announced.isdigit() and int(announced) > max_bytes:
-                raise TooLarge(_too_large(int(announced), max_bytes))
-            body = self._read_body(answer, got.get("content-encoding", ""), max_bytes, attempt_start)
-        except TimeoutError as exc:
-            raise FetchError(f"Timed out after {self.config.timeout:g} s waiting for {host}.") from exc
-        except (http.client.HTTPException, ConnectionError, OSError) as exc:
-            raise FetchError(f"Connection to {host} failed: {exc or type(exc).__name__}.") from exc
-        finally:
-            conn.close()
-        return Response(url, answer.status, got, body, time.monotonic() - started)
-
-    def _read_body(
-        self, answer: http.client.HTTPResponse, encoding: str, max_bytes: int, attempt_start: float
-    ) -> bytes:
-        gzip = encoding.strip().lower() in ("gzip", "x-gzip")
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
-        parts: list[bytes] = []
-        size = 0
-        while chunk := answer.read(CHUNK):
-            if time.monotonic() - attempt_start > self.config.deadline:
-                raise FetchError(f"The answer took longer than {self.config.deadline:g} s; gave up.")
-            if inflater is not None:
-                # Cap the *decompressed* size too: a small gzip bomb must not fill memory.
-                chunk = inflater.decompress(chunk, max_bytes + 1 - size)
-            size += len(chunk)
-            if size > max_bytes:
-                raise TooLarge(_too_large(size, max_bytes, streamed=True))
-            parts.append(chunk)
-        if inflater is not None:
-            tail = inflater.flush()
-            size += len(tail)
-            if size > max_bytes:
-                raise TooLarge(_too_large(size, max_bytes, streamed=True))
-            parts.append(tail)
-        return b"".join(parts)
-
-
-def _too_large(size: int, cap: int, *, streamed: bool = False) -> str:
-    more = "more than " if streamed else ""
-    return f"Too large: {more}{size / 1e6:.1f} MB, the limit is {cap / 1e6:.1f} MB (FetchConfig.max_bytes)."
+        answer = net.request(
+            "GET",
+            url,
+            headers=request_headers,
+            allow_private=self.config.allow_private,
+            deadline=clock,
+            idle_timeout=self.config.timeout,
+            max_bytes=max_bytes,
+            hint=PRIVATE_HINT,
+            size_setting="FetchConfig.max_bytes",
+            before_connect=lambda: self._limiter.wait(origin(url)),
+        )
+        return Response(url, answer.status, answer.headers, answer.body, time.monotonic() - started)

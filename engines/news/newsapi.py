@@ -1,7 +1,10 @@
 """NewsAPI.org client: top headlines or a search, read into plain-text articles.
 
 The key is sent in the ``X-Api-Key`` header (never in the URL, so it does not end up in
-logs or in the health table). The base URL is configurable so tests can use a local server.
+logs or in the health table), and only to NewsAPI itself: a ``newsapi`` source whose address is
+on another server (a visitor can type one) fails with a clear message before anything is sent,
+and a redirect away from NewsAPI drops the header (:func:`engines.core.net.without_credentials`).
+``KEY_ORIGINS`` lists where the key may go (tests add their local server).
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from engines.core import net
 from engines.core.errors import InputError
 from engines.news.clean import MAX_TITLE_CHARS, plain_text
 from engines.news.feeds import MAX_FUTURE, Article, FeedError, article_id
 from engines.news.fetch import Fetcher
 
-DEFAULT_ENDPOINT = "https://newsapi.org/v2/top-headlines"
+API_BASE = "https://newsapi.org/v2/"
+DEFAULT_ENDPOINT = API_BASE + "top-headlines"
+ENDPOINTS = ("top-headlines", "everything")  # the names request_url also accepts instead of a full address
+KEY_ORIGINS: tuple[str, ...] = ("https://newsapi.org:443",)  # the only origins the key is sent to
 CATEGORIES = ("business", "entertainment", "general", "health", "science", "sports", "technology")
 MAX_PAGE_SIZE = 100  # NewsAPI's own limit
 
@@ -42,7 +49,19 @@ def request_url(
     category: str = "",
     page_size: int = 50,
 ) -> str:
-    """The request address for ``/v2/top-headlines`` (country/category) or ``/v2/everything`` (query)."""
+    """The request address for ``/v2/top-headlines`` (country/category) or ``/v2/everything`` (query).
+
+    ``endpoint`` is a full address or just ``"top-headlines"`` / ``"everything"`` (on NewsAPI).
+
+    Raises:
+        InputError: for a bad page size, category, missing query, or an endpoint that is not an http(s) address.
+    """
+    name = endpoint.strip().strip("/")
+    endpoint = (
+        API_BASE + name
+        if name in ENDPOINTS
+        else net.check_url(endpoint, example=f"Use {DEFAULT_ENDPOINT} or {API_BASE}everything.")
+    )
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InputError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}.")
     if category and category not in CATEGORIES:
@@ -126,14 +145,24 @@ def parse_response(body: bytes, *, source: str = "NewsAPI", now: datetime | None
     return articles
 
 
+def check_endpoint(url: str) -> str:
+    """A NewsAPI request address, checked to be on NewsAPI (``KEY_ORIGINS``) before the key goes near it.
+
+    Raises:
+        InputError: for an address on any other server (nothing is sent to it).
+    """
+    return net.check_credential_target(url, KEY_ORIGINS, "The NewsAPI key")
+
+
 def fetch_newsapi(key: str, url: str, fetcher: Fetcher, *, source: str = "NewsAPI") -> list[Article]:
     """Fetch one NewsAPI request URL (see :func:`request_url`) with ``key``.
 
     Raises:
-        InputError: for a malformed key.
+        InputError: for a malformed key, or an address that is not on NewsAPI (the key is never sent there).
         FetchError: for network problems or an error answer.
     """
     key = check_key(key)
+    url = check_endpoint(url)
     response = fetcher.get(url, headers={"X-Api-Key": key}, accept="application/json", raise_for_status=False)
     if response.status >= 400 and not response.body.lstrip().startswith(b"{"):
         raise FeedError(f"NewsAPI answered HTTP {response.status}.")

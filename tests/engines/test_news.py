@@ -12,8 +12,10 @@ import time
 import pytest
 
 from engines import news
+from engines.core import net
 from engines.core.errors import InputError, SourceError
 from engines.news import fetch as news_fetch
+from engines.news import newsapi
 from tests import news_feeds as nf
 
 FAST = news.FetchConfig(allow_private=True, timeout=1.0, deadline=3.0, retries=0, backoff=0.01, host_interval=0.0)
@@ -128,14 +130,14 @@ def test_redirect_to_private_address_is_refused_at_the_hop(server, monkeypatch):
     # The first hop is allowed by pretending its address is public; the redirect target is checked again.
     server.add("/moved", status=302, headers={"Location": f"http://localhost:{server.port}/feed.xml"})
     server.add("/feed.xml", nf.rss(nf.default_items()))
-    real = news_fetch.is_public
+    real = net.address_problem
     checked: list[str] = []
 
-    def first_hop_public(address: str) -> bool:
+    def first_hop_public(address: str) -> str | None:
         checked.append(address)
-        return True if len(checked) == 1 else real(address)
+        return None if len(checked) == 1 else real(address)
 
-    monkeypatch.setattr(news_fetch, "is_public", first_hop_public)
+    monkeypatch.setattr(net, "address_problem", first_hop_public)
     fetcher = news.Fetcher(news.FetchConfig(timeout=1.0, retries=0, respect_robots=False))
     with pytest.raises(news.Blocked):
         fetcher.get(f"http://127.0.0.1:{server.port}/moved")
@@ -400,7 +402,13 @@ NEWSAPI_OK = (
 )
 
 
-def test_newsapi_key_goes_in_a_header_and_articles_parse(server):
+@pytest.fixture
+def newsapi_here(server, monkeypatch):
+    """The local server stands in for newsapi.org: the key may be sent to it (and only to it)."""
+    monkeypatch.setattr(newsapi, "KEY_ORIGINS", (net.origin(server.url("/")),))
+
+
+def test_newsapi_key_goes_in_a_header_and_articles_parse(server, newsapi_here):
     endpoint = server.add("/v2/top-headlines", NEWSAPI_OK, headers={"Content-Type": "application/json"})
     url = news.newsapi_url(endpoint, country="gb", page_size=20)
     result = news.refresh([news.Source("NewsAPI", url, "newsapi")], FAST, newsapi_key="k" * 32)
@@ -413,7 +421,7 @@ def test_newsapi_key_goes_in_a_header_and_articles_parse(server):
     assert result.articles[1].published is None
 
 
-def test_newsapi_without_key_is_skipped_and_errors_are_reported(server):
+def test_newsapi_without_key_is_skipped_and_errors_are_reported(server, newsapi_here):
     endpoint = server.add(
         "/v2/everything",
         b'{"status":"error","code":"apiKeyInvalid","message":"Your API key is invalid."}',
