@@ -6,13 +6,23 @@ what it changed (mode conversions, transparency, downscaling, EXIF rotation, a f
 taken from an animation). Only the formats in :data:`FORMATS` are ever opened: Pillow
 plugins such as EPS run external programs. The image classifier and the object detector
 both read uploads through it.
+
+Untrusted files are bounded before anything is decoded (issue 26): the memory a decode will
+take is computed from the header (pixels x Pillow's bytes per pixel for the file's mode, plus
+the decoder's own buffers: libwebp's canvases, libtiff's strip or tile, libjpeg's coefficients
+of a progressive JPEG) and refused over :data:`MAX_DECODED_BYTES`. Conversions (16/32-bit and
+float to 8 bits, palettes, CMYK, transparency) run strip by strip while the picture is reduced,
+so they never copy the full-size picture. Pages and frames are counted up to :data:`MAX_FRAMES`
+and only the first is decoded; the whole read has a deadline (:data:`MAX_SECONDS`).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,12 +32,21 @@ from engines.core.errors import InputError
 from engines.core.uploads import MAGIC, MAX_UPLOAD_BYTES
 
 MAX_PIXELS = 100_000_000  # larger images are refused as decompression bombs; a 50-megapixel photo passes
+# Memory one decode may take (the picture in Pillow's layout plus the decoder's buffers): a 50-megapixel RGB PNG
+# (200 MB) passes, a 100-megapixel float TIFF (400 MB) does not. The app's budget is ~2.7 GB for every visitor.
+MAX_DECODED_BYTES = 256 * 2**20
+SAFE_MEGAPIXELS = 50  # what the refusal suggests: an 8-bit PNG or JPEG this size always fits MAX_DECODED_BYTES
+MAX_FRAMES = 100  # pages or frames counted at most (only the first is decoded; a 160k-page TIFF is not walked)
+MAX_SECONDS = 20.0  # one read_image call at most, checked between its steps
 MAX_SIDE = 1024  # longer side of the picture read_image returns, by default
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")  # JPEG includes MPO, the variant many phones write
 READABLE = "PNG, JPEG, GIF, BMP, WebP or TIFF"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".bmp", ".dib", ".webp", ".tif", ".tiff")
 WHITE = (255, 255, 255)
-_CHUNK_ROWS = 1024  # rows converted at a time from 16/32-bit pixels, so a big image needs no float copy
+_STRIP_BYTES = 8 * 2**20  # a full-size picture is converted this many bytes of rows at a time, never copied whole
+_REDUCING_GAP = 2.0  # as Image.thumbnail: reduce by an integer factor first, at most to twice the final size
+# Bytes per pixel in Pillow's memory (RGB is stored as 4 bytes, LA as 4); every mode not named here takes 4.
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 _ORIENTATION_TAG = 0x0112
 # EXIF orientation -> the transpose that makes the picture upright (as PIL.ImageOps.exif_transpose does).
 _TRANSPOSE = {
@@ -130,49 +149,97 @@ def _orientation(image: Image.Image) -> int:
     return value if value in _TRANSPOSE else 1
 
 
-def _to_8bit(image: Image.Image) -> tuple[Image.Image, str]:
-    """16-bit, 32-bit integer and float grayscale -> "L", scaled (not clipped) to 0..255, row block by row block."""
-    pixels = np.asarray(image)
+def _rows(image: Image.Image) -> int:
+    """Rows per strip so that one strip of the picture, in any mode, is about _STRIP_BYTES."""
+    return max(1, _STRIP_BYTES // (image.size[0] * 4))
+
+
+def _strips(image: Image.Image, rows: int, deadline: float, filename: str):
+    """(top, strip) of a loaded picture, ``rows`` at a time: small copies, never the whole picture."""
+    width, height = image.size
+    for top in range(0, height, rows):
+        _check_deadline(deadline, filename)
+        yield top, image.crop((0, top, width, min(height, top + rows)))
+
+
+def _levels(image: Image.Image, deadline: float, filename: str) -> tuple[float, float, str]:
+    """The range that 16-bit, 32-bit integer and float grayscale is scaled from, and a note saying which."""
     if image.mode.startswith("I;16"):
-        low, high, how = 0.0, 65535.0, "Scaled 16-bit values to 8 bits."
-    else:
-        finite = pixels[np.isfinite(pixels)] if pixels.dtype.kind == "f" else pixels
-        low = float(finite.min()) if finite.size else 0.0
-        high = float(finite.max()) if finite.size else 0.0
-        if pixels.dtype.kind == "f" and low >= 0.0 and high <= 1.0:
-            low, high, how = 0.0, 1.0, "Scaled floating-point values (0 to 1) to 8 bits."
-        elif low >= 0.0 and high <= 255.0:  # already on the 8-bit scale (what Pillow itself writes as I or F)
-            low, high, how = 0.0, 255.0, "Rounded 32-bit values to 8 bits."
-        elif low >= 0.0 and high <= 65535.0:
-            low, high, how = 0.0, 65535.0, "Scaled 16-bit values to 8 bits."
-        else:
-            how = f"Stretched values from {low:g}..{high:g} to 8 bits."
+        return 0.0, 65535.0, "Scaled 16-bit values to 8 bits."
+    low, high, is_float = math.inf, -math.inf, image.mode == "F"
+    for _top, strip in _strips(image, _rows(image), deadline, filename):
+        pixels = np.asarray(strip)
+        finite = pixels[np.isfinite(pixels)] if is_float else pixels
+        if finite.size:
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    if low > high:  # nothing finite
+        low = high = 0.0
+    if is_float and low >= 0.0 and high <= 1.0:
+        return 0.0, 1.0, "Scaled floating-point values (0 to 1) to 8 bits."
+    if low >= 0.0 and high <= 255.0:  # already on the 8-bit scale (what Pillow itself writes as I or F)
+        return 0.0, 255.0, "Rounded 32-bit values to 8 bits."
+    if low >= 0.0 and high <= 65535.0:
+        return 0.0, 65535.0, "Scaled 16-bit values to 8 bits."
+    return low, high, f"Stretched values from {low:g}..{high:g} to 8 bits."
+
+
+def _to_8bit(image: Image.Image, low: float, high: float) -> Image.Image:
+    """16-bit, 32-bit integer or float grayscale (a strip) -> "L", scaled (not clipped) from low..high to 0..255."""
     span = (high - low) or 1.0
-    out = np.empty(pixels.shape, dtype=np.uint8)
-    for start in range(0, pixels.shape[0], _CHUNK_ROWS):
-        block = np.nan_to_num(pixels[start : start + _CHUNK_ROWS].astype(np.float32), nan=low, posinf=high, neginf=low)
-        out[start : start + _CHUNK_ROWS] = np.clip(np.rint((block - low) * (255.0 / span)), 0, 255).astype(np.uint8)
-    return Image.fromarray(out), how
+    block = np.nan_to_num(np.asarray(image).astype(np.float32), nan=low, posinf=high, neginf=low)
+    return Image.fromarray(np.clip(np.rint((block - low) * (255.0 / span)), 0, 255).astype(np.uint8))
 
 
-def _working_mode(image: Image.Image) -> tuple[Image.Image, list[str]]:
-    """Any Pillow mode -> one that resizes well: L, LA, RGB or RGBA."""
+def _working_mode(image: Image.Image, levels: tuple[float, float] | None = None) -> Image.Image:
+    """Any Pillow mode -> one that resizes well: L, LA, RGB or RGBA (``levels``: the range of I, I;16 and F)."""
     mode = image.mode
-    notes: list[str] = []
     if mode in ("L", "LA", "RGB", "RGBA"):
         if "transparency" in image.info and mode in ("L", "RGB"):
             image = image.convert("RGBA")
-        return image, notes
+        return image
     if mode.startswith("I") or mode == "F":
-        image, how = _to_8bit(image)
-        notes.append(how)
-        return image, notes
+        return _to_8bit(image, *(levels or (0.0, 255.0)))
     if mode == "1":
-        return image.convert("L"), notes
+        return image.convert("L")
     if mode in ("P", "PA", "La", "RGBa"):
         has_alpha = mode != "P" or "transparency" in image.info
-        return image.convert("RGBA" if has_alpha else "RGB"), notes
-    return image.convert("RGB"), notes
+        return image.convert("RGBA" if has_alpha else "RGB")
+    return image.convert("RGB")
+
+
+def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size Image.thumbnail((max_side, max_side)) gives a picture of ``size``."""
+    width, height = size
+    if width <= max_side and height <= max_side:
+        return size
+
+    def round_aspect(number: float, key: Callable[[int], float]) -> int:
+        return max(min(math.floor(number), math.ceil(number), key=key), 1)
+
+    aspect = width / height
+    if aspect <= 1:
+        return round_aspect(max_side * aspect, key=lambda n: abs(aspect - n / max_side)), max_side
+    return max_side, round_aspect(max_side / aspect, key=lambda n: 0 if n == 0 else abs(aspect - max_side / n))
+
+
+def _reduced(image: Image.Image, target: tuple[int, int], levels, deadline: float, filename: str) -> Image.Image:
+    """The loaded picture in a working mode and at ``target`` size, converted and reduced strip by strip."""
+    width, height = image.size
+    factor = max(1, int(min(width / target[0], height / target[1]) / _REDUCING_GAP))
+    rows = max(factor, _rows(image) // factor * factor)  # whole blocks of the reduction in every strip
+    if rows >= height:
+        picture = _working_mode(image, levels)
+        picture = picture.reduce(factor) if factor > 1 else picture
+    else:
+        picture = None
+        for top, strip in _strips(image, rows, deadline, filename):
+            small = _working_mode(strip, levels)
+            small = small.reduce(factor) if factor > 1 else small
+            if picture is None:
+                picture = Image.new(small.mode, (math.ceil(width / factor), math.ceil(height / factor)))
+            picture.paste(small, (0, top // factor))
+    _check_deadline(deadline, filename)
+    return picture.resize(target, Image.Resampling.BICUBIC) if picture.size != target else picture
 
 
 def flatten(image: Image.Image) -> tuple[Image.Image, bool]:
@@ -188,6 +255,92 @@ def flatten(image: Image.Image) -> tuple[Image.Image, bool]:
     return background, True
 
 
+def _check_deadline(deadline: float, filename: str) -> None:
+    if time.monotonic() > deadline:
+        raise InputError(
+            f"{_label(filename)} took too long to read (over {MAX_SECONDS:g} seconds). "
+            f"Export it as an 8-bit PNG or JPEG under {SAFE_MEGAPIXELS} megapixels and upload it again."
+        )
+
+
+def _frames(image: Image.Image, deadline: float, filename: str, cap: int = MAX_FRAMES) -> int:
+    """Pages or frames in the file, counted up to ``cap`` (a TIFF's pages and a GIF's frames are walked one by one)."""
+    if image.format not in ("TIFF", "GIF"):
+        return int(getattr(image, "n_frames", 1) or 1)  # read from the header: an APNG's acTL, WebP's, MPO's index
+    count = 1
+    try:
+        while count < cap:
+            _check_deadline(deadline, filename)
+            if image.format == "GIF":
+                image._seek(count, False)  # what GifImageFile.n_frames does: skips the frame, never decodes it
+            else:
+                image.seek(count)  # one more IFD parsed; the pixels are not read
+            count += 1
+    except EOFError:
+        pass
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001, S110 (a damaged later page ends the count; the first page is what is read)
+        pass
+    finally:
+        image.seek(0)
+    return count
+
+
+def _tiff_buffer(image: Image.Image) -> int:
+    """Bytes libtiff's decoder holds besides the picture: one strip or tile in the file's layout (or as RGBA)."""
+    tags = getattr(image, "tag_v2", {})
+    width, height = image.size
+    samples = int(tags.get(277, 1) or 1)
+    bits = tags.get(258, (8,))
+    bits = sum(bits) if isinstance(bits, tuple) else int(bits or 8) * samples
+    per_pixel = max(4, math.ceil(bits / 8))
+    if 322 in tags and 323 in tags:
+        area = int(tags[322] or 0) * int(tags[323] or 0)
+    else:
+        area = width * min(height, int(tags.get(278, height) or height))
+    return area * per_pixel
+
+
+def _jpeg_coefficients(image: Image.Image, size: tuple[int, int]) -> int:
+    """Bytes libjpeg holds for a progressive JPEG: every DCT coefficient of the full-size picture (2 bytes each)."""
+    if not (image.info.get("progressive") or image.info.get("progression")):
+        return 0
+    layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * 3
+    h_max = max(layer[1] for layer in layers) or 1
+    v_max = max(layer[2] for layer in layers) or 1
+    blocks_w, blocks_h = math.ceil(size[0] / (8 * h_max)), math.ceil(size[1] / (8 * v_max))
+    return sum(blocks_w * layer[1] * blocks_h * layer[2] * 64 * 2 for layer in layers)
+
+
+def decode_cost(image: Image.Image, full_size: tuple[int, int], target: tuple[int, int], data_bytes: int = 0) -> int:
+    """Bytes of memory that decoding the opened ``image`` into a ``target``-size picture takes at its peak.
+
+    The picture in Pillow's layout (``image.size`` after a JPEG draft), the decoder's own buffers, the strips
+    converted at a time and the few ``target``-size copies made at the end. ``full_size``: before any draft.
+    """
+    width, height = image.size
+    pixels = width * height
+    cost = pixels * _PIXEL_BYTES.get(image.mode, 4)
+    if image.format == "WEBP":
+        cost += 3 * pixels * 4  # libwebp's canvas, its copy of the previous frame, and the bytes handed to Pillow
+    elif image.format == "TIFF":
+        cost += _tiff_buffer(image) + data_bytes  # libtiff is handed the whole file
+    elif image.format in ("JPEG", "MPO"):
+        cost += _jpeg_coefficients(image, full_size)
+    strip = min(cost, 3 * _STRIP_BYTES)  # a strip, its working-mode copy and its reduction
+    return cost + strip + 4 * target[0] * target[1] * 4
+
+
+def _too_much_memory(filename: str, what: str, kind: str, size: tuple[int, int], cost: int, limit: int) -> InputError:
+    width, height = size
+    return InputError(
+        f"{_label(filename)} is {width:,}×{height:,} pixels of {what} ({kind or 'image'}): decoding it would take "
+        f"{cost / 2**20:,.0f} MB of memory; the limit is {limit / 2**20:,.0f} MB. Export it as an 8-bit PNG or JPEG under "
+        f"{SAFE_MEGAPIXELS} megapixels and upload it again."
+    )
+
+
 def read_image(
     data: bytes,
     filename: str = "",
@@ -195,6 +348,8 @@ def read_image(
     max_side: int = MAX_SIDE,
     max_pixels: int = MAX_PIXELS,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    max_decoded_bytes: int = MAX_DECODED_BYTES,
+    max_seconds: float = MAX_SECONDS,
 ) -> LoadedImage:
     """Decode an uploaded image into an upright RGB picture no larger than ``max_side``.
 
@@ -209,14 +364,18 @@ def read_image(
         max_side: Longest side of the returned picture; larger pictures are downscaled.
         max_pixels: Pictures with more pixels are refused (decompression-bomb guard).
         max_bytes: Files larger than this are refused.
+        max_decoded_bytes: Pictures whose decoding would take more memory are refused before decoding
+            (pixels x bytes per pixel of the file's mode, plus the decoder's buffers: see :func:`decode_cost`).
+        max_seconds: The read is abandoned (an InputError) when it has taken longer.
 
     Returns:
         The picture, its original size and mode, and notes on what was changed.
 
     Raises:
-        InputError: empty, oversize, not an image, damaged or truncated, too many pixels.
+        InputError: empty, oversize, not an image, damaged or truncated, too many pixels, too much memory, too slow.
     """
     label = _label(filename)
+    deadline = time.monotonic() + max_seconds
     if max_side < 1:
         raise InputError(f"max_side must be at least 1 pixel, not {max_side}.")
     if not data:
@@ -242,50 +401,80 @@ def read_image(
         except Exception as exc:  # Pillow's parsers raise many kinds on malformed headers
             raise _damaged(filename, "", exc) from exc
         kind = image.format or ""
+        limits = {"max_pixels": max_pixels, "max_decoded_bytes": max_decoded_bytes}
         try:
-            return _decode(image, filename, kind, max_side=max_side, max_pixels=max_pixels)
+            return _decode(image, filename, kind, len(data), max_side=max_side, deadline=deadline, **limits)
         except InputError:
             raise
         except Image.DecompressionBombError as exc:
             raise _too_many_pixels(filename, image.size, max_pixels) from exc
+        except MemoryError as exc:
+            raise InputError(
+                f"{label} ran out of memory while being decoded. Export it as an 8-bit PNG or JPEG under "
+                f"{SAFE_MEGAPIXELS} megapixels and upload it again."
+            ) from exc
         except Exception as exc:  # truncated or corrupt data: Pillow raises OSError, SyntaxError, ...
             raise _damaged(filename, kind, exc) from exc
         finally:
             image.close()
 
 
-def _decode(image: Image.Image, filename: str, kind: str, *, max_side: int, max_pixels: int) -> LoadedImage:
+def _decode(
+    image: Image.Image,
+    filename: str,
+    kind: str,
+    data_bytes: int,
+    *,
+    max_side: int,
+    max_pixels: int,
+    max_decoded_bytes: int,
+    deadline: float,
+) -> LoadedImage:
     width, height = image.size
     if width < 1 or height < 1:
         raise _damaged(filename, kind, ValueError(f"it says it is {width}×{height} pixels"))
     if width * height > max_pixels:
         raise _too_many_pixels(filename, (width, height), max_pixels)
     notes: list[str] = []
-    frames = getattr(image, "n_frames", 1)
+    frames = _frames(image, deadline, filename)
+    count = f"{frames:,}" if frames < MAX_FRAMES else f"at least {MAX_FRAMES:,}"
     if frames > 1 and image.format == "TIFF":
-        notes.append(f"Multi-page TIFF: using the first of {frames} pages.")
+        notes.append(f"Multi-page TIFF: using the first of {count} pages.")
     elif frames > 1 and getattr(image, "is_animated", False) and image.format in _ANIMATED:
-        notes.append(f"{_ANIMATED[image.format]}: using the first of {frames} frames.")
-    if frames > 1:
+        notes.append(f"{_ANIMATED[image.format]}: using the first of {count} frames.")
+    if frames > 1 and image.format not in ("TIFF", "GIF"):
         image.seek(0)
-    orientation = _orientation(image)
+    width, height = image.size  # the first page's (a TIFF's pages each have their own)
+    if width * height > max_pixels:
+        raise _too_many_pixels(filename, (width, height), max_pixels)
     original_mode = image.mode
-    shown = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     scale = min(1.0, max_side / max(width, height))
     if scale < 1.0 and image.format in ("JPEG", "MPO"):
         # Decode at 1/2, 1/4 or 1/8 scale, never below the target: memory follows the output, not the photo.
         image.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+    target = _fit(image.size, max_side)
+    cost = decode_cost(image, (width, height), target, data_bytes)
+    if cost > max_decoded_bytes:
+        what = _MODE_NAMES.get(original_mode, original_mode)
+        raise _too_much_memory(filename, what, kind, (width, height), cost, max_decoded_bytes)
+    _check_deadline(deadline, filename)
+    orientation = _orientation(image)  # after the check: a PNG's EXIF may follow its pixels, so Pillow decodes them
+    shown = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     image.load()  # inside read_image's try: a truncated file fails here instead of becoming a half picture
-    picture, mode_notes = _working_mode(image)
-    if max(picture.size) > max_side:
-        picture.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
+    _check_deadline(deadline, filename)
+    levels, how = None, ""
+    if image.mode.startswith("I") or image.mode == "F":
+        low, high, how = _levels(image, deadline, filename)
+        levels = (low, high)
+    picture = _reduced(image, target, levels, deadline, filename)
     if orientation in _TRANSPOSE:
         picture = picture.transpose(_TRANSPOSE[orientation])
         notes.append("Rotated upright as the camera's EXIF orientation says.")
     picture, was_transparent = flatten(picture)
     if original_mode != "RGB":
         notes.append(f"Converted from {_MODE_NAMES.get(original_mode, original_mode)} to RGB.")
-    notes.extend(mode_notes)
+    if how:
+        notes.append(how)
     if was_transparent:
         notes.append("Filled transparent areas with white.")
     if picture.size != shown:

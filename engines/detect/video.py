@@ -1,11 +1,16 @@
 """A video file through a detector: every frame annotated, objects tracked and counted, a WebM out.
 
-The upload is written to a temporary folder the caller owns (OpenCV reads videos from files only),
-read frame by frame (never all at once) and written back as VP8 WebM, which browsers play.
+The upload is decoded from memory with PyAV, frame by frame (never all at once), and written back as VP8
+WebM (which browsers play) into a temporary folder the caller owns. Untrusted files are bounded (issue 26):
+the frame size the file declares is checked before a frame is decoded (:data:`MAX_FRAME_PIXELS`), FFmpeg's
+decoder refuses larger frames itself (its ``max_pixels`` option, for a file whose header lies), each frame is
+checked again and scaled down to the working size inside the conversion (the full-size RGB frame is never
+made), decoding uses one thread, and the loop stops at :data:`MAX_FRAMES` frames or :data:`MAX_SECONDS`.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections import Counter
@@ -23,6 +28,8 @@ from engines.detect.tracking import IoUTracker
 
 MAX_VIDEO_BYTES = 200 * 1024 * 1024  # a bigger file is refused before anything is written
 MAX_FRAMES = 1800  # frames processed at most (a minute at 30 fps); the rest is left out, and the summary says so
+MAX_FRAME_PIXELS = 4096 * 2160  # a 4K frame; videos with larger frames are refused before a frame is decoded
+MAX_SECONDS = 300.0  # processing time at most; the frames done by then are kept, and the summary says so
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".webm", ".mkv")
 OUTPUT_NAME = "annotated.webm"
 
@@ -56,6 +63,8 @@ def annotate_video(
     threshold: float = 0.5,
     max_side: int = 960,
     max_frames: int = MAX_FRAMES,
+    max_seconds: float = MAX_SECONDS,
+    max_frame_pixels: int = MAX_FRAME_PIXELS,
     progress: Progress = null_progress,
     stop: threading.Event | None = None,
 ) -> VideoSummary:
@@ -65,16 +74,20 @@ def annotate_video(
         data: The file's bytes.
         filename: Its name (the extension decides whether it is tried).
         detector: Any detector with ``detect(frame, threshold)``.
-        workdir: A temporary folder the caller owns and removes; the input and the output go there.
+        workdir: A temporary folder the caller owns and removes; the output goes there.
         threshold: Confidence threshold, 0..1.
         max_side: Frames are shrunk to this longer side before detection and in the output.
         max_frames: Frames processed at most.
+        max_seconds: Processing stops after this long (the output holds what was done).
+        max_frame_pixels: Videos whose frames have more pixels are refused before decoding.
         progress: Reports ``(fraction, message)``.
         stop: When set, processing ends after the current frame (the output holds what was done).
 
     Raises:
-        InputError: Empty, too large, not a video, corrupt, or without a single frame.
+        InputError: Empty, too large, not a video, corrupt, frames too large, or without a single frame.
     """
+    import av
+
     threshold = check_threshold(threshold)
     suffix = Path(filename or "").suffix.lower()
     if not data:
@@ -86,32 +99,83 @@ def annotate_video(
         )
     if suffix not in VIDEO_EXTENSIONS:
         raise InputError(f"`{filename}` is not a video this page reads; use {', '.join(VIDEO_EXTENSIONS)}.")
-    source = Path(workdir) / f"input{suffix}"
-    source.write_bytes(data)
-    capture = cv2.VideoCapture(str(source))
+    # FFmpeg's probe of the streams parses frame headers without decoding pixels (skip_frame): the sizes it finds
+    # are checked below, before a frame is decoded; the decoder then refuses larger frames itself (max_pixels).
+    probe = {"skip_frame": "all", "threads": "1"}
     try:
-        if not capture.isOpened():
-            raise InputError(f"`{filename}` could not be opened as a video: it may be damaged or in an unknown codec.")
-        total = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
-        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        container = av.open(io.BytesIO(data), mode="r", options=probe, metadata_errors="ignore")
+    except (av.error.FFmpegError, ValueError, OSError, IndexError) as exc:
+        raise InputError(
+            f"`{filename}` could not be opened as a video: it may be damaged or in an unknown codec."
+        ) from exc
+    try:
+        if not container.streams.video:
+            raise InputError(f"`{filename}` holds no video track (no readable frame): it may be audio only or damaged.")
+        stream = container.streams.video[0]
+        context = stream.codec_context
+        _check_frame_size(filename, context.width, context.height, max_frame_pixels)
+        context.options = {"max_pixels": str(max_frame_pixels)}
+        context.thread_count = 1
+        total = max(0, int(stream.frames or 0))
+        rate = stream.average_rate or stream.guessed_rate or 0
+        fps = float(rate) if rate else 0.0
         fps = fps if 1.0 <= fps <= 120.0 else 25.0
-        ok, bgr = capture.read()
-        if not ok or bgr is None:
+        frames = _decoded(container, stream, filename, max_side, max_frame_pixels)
+        bgr = next(frames, None)
+        if bgr is None:
             raise InputError(f"`{filename}` holds no readable frame: it may be empty or damaged.")
-        return _process(capture, bgr, detector, workdir, threshold, max_side, max_frames, fps, total, progress, stop)
+        limits = (max_frames, max_seconds)
+        return _process(frames, bgr, detector, workdir, threshold, max_side, limits, fps, total, progress, stop)
     finally:
-        capture.release()
-        source.unlink(missing_ok=True)
+        container.close()
 
 
-def _process(capture, bgr, detector, workdir, threshold, max_side, max_frames, fps, total, progress, stop):
+def _check_frame_size(filename: str, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise InputError(
+            f"`{filename}` has frames of {width:,}×{height:,} pixels ({width * height * 3 / 2**20:,.0f} MB each "
+            f"decoded); the limit is {max_pixels / 1e6:.1f} megapixels (4K, 4096×2160). "
+            "Export it at 1080p or 4K and upload it again."
+        )
+
+
+def _decoded(container, stream, filename: str, max_side: int, max_pixels: int):
+    """BGR frames at most ``max_side`` on their longer side, upright; each frame's size checked before converting.
+
+    A file damaged after its first frame ends early (``_process`` says how many frames the file promised).
+    """
+    import av
+
+    produced = False
+    try:
+        for frame in container.decode(stream):
+            _check_frame_size(filename, frame.width, frame.height, max_pixels)
+            side = max(frame.width, frame.height)
+            factor = max(1.0, side / max_side)
+            width, height = max(1, round(frame.width / factor)), max(1, round(frame.height / factor))
+            bgr = frame.to_ndarray(format="bgr24", width=width, height=height, interpolation="AREA")
+            turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4  # the display matrix, counter-clockwise
+            produced = True
+            yield np.ascontiguousarray(np.rot90(bgr, turns)) if turns else bgr
+    except InputError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError, IndexError, MemoryError) as exc:
+        if not produced:
+            raise InputError(
+                f"`{filename}` holds no readable frame ({type(exc).__name__}): it may be damaged, in an unknown "
+                "codec, or have frames larger than 4K."
+            ) from exc
+
+
+def _process(frames, bgr, detector, workdir, threshold, max_side, limits, fps, total, progress, stop):
+    max_frames, max_seconds = limits
     started = time.perf_counter()
     tracker = IoUTracker(max_missed=max(2, round(fps / 2)))
     writer = None
     output = Path(workdir) / OUTPUT_NAME
     timeline: list[dict[str, float]] = []
     notes: list[str] = []
-    frames = 0
+    count = 0
     expected = min(total, max_frames) if total else max_frames
     try:
         while bgr is not None:
@@ -123,35 +187,38 @@ def _process(capture, bgr, detector, workdir, threshold, max_side, max_frames, f
                     raise InputError(
                         "This machine's OpenCV cannot write WebM video; the annotated copy is unavailable."
                     )
+            if (rgb.shape[1], rgb.shape[0]) != size:  # the file changed its frame size mid-way
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
             tracks = tracker.update(detector.detect(rgb, threshold))
             elapsed = time.perf_counter() - started
-            frames += 1
+            count += 1
             writer.write(
-                cv2.cvtColor(annotate(rgb, tracks, fps=frames / elapsed if elapsed > 0 else None), cv2.COLOR_RGB2BGR)
+                cv2.cvtColor(annotate(rgb, tracks, fps=count / elapsed if elapsed > 0 else None), cv2.COLOR_RGB2BGR)
             )
             counts = Counter(track.detection.label for track in tracks)
-            timeline.append({"time": (frames - 1) / fps, **counts})
-            if frames % 10 == 0:
-                progress(min(0.99, frames / expected), f"Frame {frames:,}" + (f" of {expected:,}" if total else ""))
+            timeline.append({"time": (count - 1) / fps, **counts})
+            if count % 10 == 0:
+                progress(min(0.99, count / expected), f"Frame {count:,}" + (f" of {expected:,}" if total else ""))
             if stop is not None and stop.is_set():
-                notes.append(f"Stopped after {frames:,} frames.")
+                notes.append(f"Stopped after {count:,} frames.")
                 break
-            if frames >= max_frames:
-                if total > max_frames or capture.grab():
+            if count >= max_frames:
+                if total > max_frames or next(frames, None) is not None:
                     notes.append(f"Only the first {max_frames:,} frames were processed.")
                 break
-            ok, bgr = capture.read()
-            if not ok:
-                bgr = None
+            if time.perf_counter() - started > max_seconds:
+                notes.append(f"Stopped after {max_seconds:g} seconds of work: {count:,} frames were processed.")
+                break
+            bgr = next(frames, None)
     finally:
         if writer is not None:
             writer.release()
-    if total and frames < min(total, max_frames) and not notes:
-        notes.append(f"The file says {total:,} frames but only {frames:,} could be read; it may be damaged at the end.")
-    progress(1.0, f"Processed {frames:,} frames")
+    if total and count < min(total, max_frames) and not notes:
+        notes.append(f"The file says {total:,} frames but only {count:,} could be read; it may be damaged at the end.")
+    progress(1.0, f"Processed {count:,} frames")
     return VideoSummary(
         output=output,
-        frames=frames,
+        frames=count,
         total_frames=total,
         fps=fps,
         size=size,

@@ -2,13 +2,17 @@
 
 Files are decoded with PyAV (FFmpeg inside the wheel: WAV, MP3, OGG/Opus, FLAC, M4A/AAC, WebM), read from
 memory and never written anywhere; decoding stops at ``max_seconds`` (a two-hour file costs no more than
-that) and the result says what was cut. The browser's WebRTC frames (48 kHz, often stereo) go through
+that) and the result says what was cut. Untrusted files are bounded before decoding (issue 26): the channel
+count and sample rate are checked (:data:`MAX_CHANNELS`, :data:`MIN_RATE`..:data:`MAX_RATE`), each decoded
+frame's size is checked before it is resampled, FFmpeg probes with one thread and refuses video frames
+over 4K (a "recording" with a huge video track), and decoding stops after :data:`MAX_DECODE_SECONDS`. The browser's WebRTC frames (48 kHz, often stereo) go through
 ``FrameResampler``, which keeps the resampler's state between frames so the stream has no clicks.
 """
 
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +24,14 @@ from engines.speech.segments import SAMPLE_RATE
 MAX_SECONDS = 600.0  # audio transcribed from an upload at most (ten minutes); the rest is left out, with a note
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".webm")
 SILENCE_DBFS = -50.0  # quieter than this over the whole clip counts as silence
+MAX_CHANNELS = 32  # more channels than 22.2 surround or third-order ambisonics is not a recording
+MIN_RATE, MAX_RATE = (
+    1_000,
+    768_000,
+)  # sample rates outside this range are refused (a 1 Hz file is a bomb when resampled)
+MAX_FRAME_BYTES = 64 * 2**20  # one decoded frame, resampled to 16 kHz with all its channels, at most
+MAX_DECODE_SECONDS = 20.0  # decoding work at most; what was decoded by then is kept, with a note
+_PROBE_OPTIONS = {"threads": "1", "max_pixels": str(4096 * 2160)}  # for FFmpeg's probe of every stream in the file
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,33 @@ def _planes(frames) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
 
+def _check_format(label: str, rate: int, channels: int) -> None:
+    """Refuse channel counts and sample rates no recording has, before anything is decoded."""
+    if channels > MAX_CHANNELS:
+        raise InputError(
+            f"{label} says it has {channels:,} audio channels; the limit is {MAX_CHANNELS}. "
+            "Export it as mono or stereo WAV, MP3 or OGG and upload it again."
+        )
+    if rate and not MIN_RATE <= rate <= MAX_RATE:
+        raise InputError(
+            f"{label} says its sample rate is {rate:,} Hz; rates from {MIN_RATE:,} to {MAX_RATE:,} Hz are read. "
+            "Export it at 16, 44.1 or 48 kHz and upload it again."
+        )
+
+
+def _check_frame(label: str, frame) -> None:
+    """One decoded frame: its layout and rate checked again (a stream may change them) and its resampled size bounded."""
+    channels = len(frame.layout.channels or ()) or 1
+    rate = int(frame.sample_rate or 0)
+    _check_format(label, rate, channels)
+    resampled = frame.samples * channels * 4 * max(1.0, SAMPLE_RATE / (rate or SAMPLE_RATE))
+    if resampled > MAX_FRAME_BYTES:
+        raise InputError(
+            f"{label} holds a frame of {frame.samples:,} samples × {channels} channels ({resampled / 2**20:,.0f} MB "
+            f"resampled); the limit is {MAX_FRAME_BYTES / 2**20:.0f} MB. It may be damaged: export it again."
+        )
+
+
 def decode_audio(
     data: bytes, filename: str, *, max_seconds: float = MAX_SECONDS, max_bytes: int = MAX_UPLOAD_BYTES
 ) -> Audio:
@@ -92,14 +131,17 @@ def decode_audio(
             f"{label} is {len(data) / 2**20:,.1f} MB; the limit is {max_bytes / 2**20:,.0f} MB. Cut a shorter clip."
         )
     notes: list[str] = []
+    deadline = time.monotonic() + MAX_DECODE_SECONDS
     try:
-        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+        with av.open(io.BytesIO(data), mode="r", options=_PROBE_OPTIONS, metadata_errors="ignore") as container:
             streams = container.streams.audio
             if not streams:
                 raise InputError(f"{label} holds no audio track: upload a WAV, MP3 or OGG recording.")
             stream = streams[0]
+            stream.codec_context.thread_count = 1
             rate = int(stream.codec_context.sample_rate or stream.rate or 0)
             channels = int(getattr(stream.codec_context, "channels", 0) or len(stream.layout.channels or []) or 1)
+            _check_format(label, rate, channels)
             resampler, pieces, total = _resampler(), [], 0
             limit = int(max_seconds * SAMPLE_RATE)
             for frame in container.decode(stream):
@@ -108,6 +150,10 @@ def decode_audio(
                         notes.append(f"Only the first {_duration(max_seconds)} were transcribed (the file is longer).")
                         break
                     continue
+                if time.monotonic() > deadline:
+                    notes.append(f"Only the first {_duration(total / SAMPLE_RATE)} were decoded (the file is slow).")
+                    break
+                _check_frame(label, frame)
                 frame.pts = None  # the resampler keeps its own clock
                 piece = _planes(resampler.resample(frame))
                 pieces.append(piece)
