@@ -101,10 +101,6 @@ class Deadline:
         """Seconds left (negative once passed)."""
         return self.end - time.monotonic()
 
-    def expired(self) -> bool:
-        """Whether the deadline has passed."""
-        return self.remaining() <= 0
-
     def within(self, seconds: float) -> Deadline:
         """A deadline ``seconds`` from now, or this one if it comes first."""
         sub = Deadline(seconds)
@@ -347,10 +343,12 @@ def check_credential_target(url: str, allowed: Iterable[str], what: str) -> str:
     allowed = tuple(allowed)
     if origin(url) not in allowed:
         where = ", ".join(a.removesuffix(":443") for a in allowed)
-        raise InputError(
-            f"{what} is sent only to {where}; {urlsplit(url).hostname} is another server, so nothing was sent. "
-            f"Use an address on {where}."
-        )
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+        if any(urlsplit(a).hostname == host for a in allowed):  # the right host over http or on another port
+            problem = f"{url[:80]} uses another scheme or port"
+        else:
+            problem = f"{host} is another server"
+        raise InputError(f"{what} is sent only to {where}; {problem}, so nothing was sent. Use an address on {where}.")
     return url
 
 

@@ -460,6 +460,10 @@ def test_newsapi_key_is_never_sent_to_another_host(server):
     row = result.health[0]
     assert row.status == "failed" and "sent only to https://newsapi.org" in row.error and "k" * 32 not in row.error
     assert server.seen.requests == [], "nothing at all was sent to the other host"
+    with pytest.raises(InputError, match=r"uses another scheme or port, so nothing was sent"):
+        newsapi.check_endpoint("http://newsapi.org/v2/top-headlines?country=us")  # the key in clear text: no
+    with pytest.raises(InputError, match=r"newsapi\.org\.evil\.test is another server"):
+        newsapi.check_endpoint("https://newsapi.org.evil.test/v2/top-headlines")
 
 
 def test_newsapi_key_does_not_follow_a_redirect_off_newsapi(monkeypatch, server):
