@@ -8,7 +8,6 @@ embeddings are cached on disk, so later visits start in a second or two.
 from __future__ import annotations
 
 import copy
-import html
 from collections.abc import Callable
 
 import pandas as pd
@@ -144,12 +143,12 @@ def show_answer(answer: Answer, index: int) -> None:
     if answer.kind == "answer":
         meta = f"confidence {answer.confidence:.2f} · {answer.generated_by} · {answer.seconds * 1000:.0f} ms"
         if answer.rewritten != answer.question:
-            meta += f" · searched as “{answer.rewritten}”"
+            meta += f" · searched as “{ui.escape_markdown(answer.rewritten)}”"
         st.caption(meta)
         with st.expander(f"Sources ({len(answer.sources)})"):
             for number, hit in enumerate(answer.sources, start=1):
                 st.markdown(
-                    f"**[{number}] {html.escape(hit.passage.title)}** · score {hit.score:.3f} "
+                    f"**[{number}] {ui.escape_markdown(hit.passage.title)}** · score {hit.score:.3f} "
                     f"(BM25 {hit.bm25:.2f}, embeddings {hit.dense:.2f}, best sentence {hit.sentence:.2f})"
                 )
                 st.text(hit.passage.text[:1500])
@@ -218,7 +217,7 @@ def render_knowledge_base(base: Retriever) -> None:
             add_uploads(files)
         uploads = st.session_state.get(UPLOADS, [])
         for source in uploads:
-            st.caption(f"📄 {source.title}")
+            st.caption(f"📄 {ui.escape_markdown(source.title)}")
         if uploads and st.button("Remove my documents", key="kb_remove"):
             st.session_state[UPLOADS] = []
             st.session_state.pop(INDEX, None)
@@ -243,13 +242,13 @@ def add_uploads(files) -> None:
         files = files[: max(room, 0)]
     known = {s.title for s in uploads}
     for upload in files:
-        if upload.name in known:
+        if ui.upload_name(upload) in known:
             continue
         try:
-            document = read_document(upload.getvalue(), upload.name)
-            uploads.append(upload_source(document.text, upload.name, len(uploads)))
+            document = read_document(upload.getvalue(), ui.upload_name(upload))
+            uploads.append(upload_source(document.text, ui.upload_name(upload), len(uploads)))
             for note in document.notes:
-                st.caption(f"{upload.name}: {note}")
+                st.caption(f"`{ui.upload_name(upload)}`: {note}")
         except InputError as exc:
             st.error(str(exc))
     st.session_state[UPLOADS] = uploads
@@ -285,7 +284,7 @@ def render_debug(retriever: Retriever) -> None:
             )
     with st.expander("The passages, in hybrid order"):
         for hit in retriever.search(query, 5, Mode.HYBRID):
-            st.markdown(f"**{hit.rank}. {html.escape(hit.passage.title)}** · BM25 {hit.bm25:.2f} · embeddings "
+            st.markdown(f"**{hit.rank}. {ui.escape_markdown(hit.passage.title)}** · BM25 {hit.bm25:.2f} · embeddings "
                         f"{hit.dense:.2f} · best sentence {hit.sentence:.2f} · question words covered {hit.coverage:.0%}")  # fmt: skip
             st.text(hit.passage.text[:1200])
 

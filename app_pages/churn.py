@@ -406,7 +406,7 @@ def render_upload() -> None:
     try:
         table = read_table(
             upload.getvalue(),
-            upload.name,
+            ui.upload_name(upload),
             max_rows=MAX_ROWS,
             expected="a CSV with a header row and one row per customer",
         )
@@ -435,22 +435,26 @@ def render_upload() -> None:
         config = churn.ChurnConfig(model=choice)
 
         def work(progress):
-            trained = churn.train(config, prepared, data_title=upload.name, provenance="user upload", progress=progress)
+            trained = churn.train(
+                config, prepared, data_title=ui.upload_name(upload), provenance="user upload", progress=progress
+            )
             return prepared.notes, trained
 
         st.session_state[OWN_JOB] = job_key
     if st.session_state.get(OWN_JOB) == job_key:
-        title = f"Training {churn.MODELS[choice]['title']} on {upload.name}"
+        title = f"Training {churn.MODELS[choice]['title']} on `{ui.upload_name(upload)}`"
         trained = on_demand.own_training(job_key, title, work)
         if trained is not None:
-            st.session_state[OWN_MODEL] = (job_key, upload.name, *trained)
+            st.session_state[OWN_MODEL] = (job_key, ui.upload_name(upload), *trained)
     stored = st.session_state.get(OWN_MODEL)
     if stored and stored[0] == job_key:
         _, name, notes, mine = stored
         for note in notes:
             st.caption(note)
         m = mine.metrics_
-        st.success(f"Trained on `{name}`: '{mine.positive_}' counted as leaving ({mine.oof_['y'].mean():.1%} of rows).")
+        st.success(
+            f"Trained on `{name}`: '{ui.escape_markdown(str(mine.positive_))}' counted as leaving ({mine.oof_['y'].mean():.1%} of rows)."
+        )
         tiles = st.columns(3)
         tiles[0].metric("ROC AUC (held out)", f"{m['roc_auc']:.3f}")
         tiles[1].metric("PR AUC (held out)", f"{m['pr_auc']:.3f}")

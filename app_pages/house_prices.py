@@ -313,7 +313,7 @@ def render_upload() -> None:
         st.caption(f"No file yet: the bundled Ames sample (`{hp.AMES.sample.name}`) is used as an example.")
         name, payload = hp.AMES.sample.name, hp.AMES.sample.read_bytes()
     else:
-        name, payload = upload.name, upload.getvalue()
+        name, payload = ui.upload_name(upload), upload.getvalue()
     try:
         table = read_table(
             payload, name, max_rows=hp.model.MAX_UPLOAD_ROWS, expected="a CSV with a header row and one row per house"
@@ -346,7 +346,7 @@ def render_upload() -> None:
         st.session_state["house_prices_upload_model"] = (name, column, trained)
     if "house_prices_upload_model" in st.session_state:
         trained_name, trained_column, trained = st.session_state["house_prices_upload_model"]
-        st.success(f"Trained on `{trained_name}` to predict `{trained_column}`.")
+        st.success(f"Trained on `{trained_name}` to predict `{ui.upload_name(str(trained_column))}`.")  # a CSV header
         show_performance(trained)
 
 

@@ -195,7 +195,8 @@ def render_try() -> None:
         verdict(pred)
         st.markdown("**Why: each word tinted by how much it pushed towards positive (green) or negative (red)**")
         st.markdown(
-            f'<div style="line-height:2; font-size:1.05rem">{explanation.highlighted_html()}</div>',
+            # The text may come from the URL: html_block keeps it one HTML block, never Markdown.
+            f'<div style="line-height:2; font-size:1.05rem">{ui.html_block(explanation.highlighted_html())}</div>',
             unsafe_allow_html=True,
         )
         if explanation.truncated:
@@ -273,7 +274,7 @@ def batch_texts() -> tuple[str, list[str]] | None:
     try:
         table = read_table(
             upload.getvalue(),
-            upload.name,
+            ui.upload_name(upload),
             max_rows=sentiment.MAX_BATCH,
             expected="a CSV with a text column, or a TXT with one text per line",
         )
@@ -282,7 +283,7 @@ def batch_texts() -> tuple[str, list[str]] | None:
         return None
     if table.truncated:
         st.warning(
-            f"`{upload.name}` has {table.total_rows:,} rows; only the first {sentiment.MAX_BATCH:,} are analysed."
+            f"`{ui.upload_name(upload)}` has {table.total_rows:,} rows; only the first {sentiment.MAX_BATCH:,} are analysed."
         )
     columns = list(table.frame.columns)
     if table.text_column is None:
@@ -294,7 +295,7 @@ def batch_texts() -> tuple[str, list[str]] | None:
         key="sentiment_batch_column",
     )
     try:
-        return upload.name.rsplit(".", 1)[0], text_column(table.frame, column)
+        return ui.upload_name(upload).rsplit(".", 1)[0], text_column(table.frame, column)
     except InputError as exc:
         st.error(str(exc))
         return None

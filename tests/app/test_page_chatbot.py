@@ -107,7 +107,7 @@ def sources_text(at: AppTest) -> str:
 
 
 def sidebar_documents(at: AppTest) -> list[str]:
-    return [t.removeprefix("📄 ") for t in texts(at.sidebar.caption) if t.startswith("📄 ")]
+    return [unescape(t.removeprefix("📄 ")) for t in texts(at.sidebar.caption) if t.startswith("📄 ")]
 
 
 def upload(at: AppTest, files) -> None:
@@ -235,7 +235,7 @@ def test_uploaded_fact_is_answered_and_cited_by_its_file_name():
     assert "BLUEHERON" in reply and "[1]" in reply
     answer = last_answer(at)
     assert answer.sources[0].passage.title == "codename.txt"
-    assert "[1] codename.txt" in sources_text(at)
+    assert "[1] codename.txt" in unescape(sources_text(at))
 
 
 def test_instructions_inside_a_document_are_never_obeyed():
