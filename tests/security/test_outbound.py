@@ -558,6 +558,15 @@ def slowloris_fetch(deadline: float) -> str:
     return "read"
 
 
+def slowloris_webhook() -> str:
+    """A child-process run of the webhook against a 1 byte/s receiver (for measure); returns the outcome."""
+    slow = RawServer(slow_loris())
+    try:
+        return an.post_webhook(slow.url("/hook"), {"a": 1}, allow_private=True)
+    finally:
+        slow.close()
+
+
 def huge_body(max_bytes: int) -> str:
     """A child-process run of a request to a server sending 64 MB (for measure)."""
 
@@ -582,7 +591,10 @@ def test_measured_slow_loris_and_huge_body():
     huge = measure("tests.security.test_outbound:huge_body", 5_000_000, timeout_s=60)
     assert huge.kind == "refused" and "Too large" in huge.message, huge
     assert huge.seconds < TIME_LIMIT_S and huge.growth_mb < MEMORY_LIMIT_MB / 8, huge
-    print(f"slow loris: {slow}\nhuge body: {huge}")
+    hook = measure("tests.security.test_outbound:slowloris_webhook", timeout_s=60)
+    assert hook.kind == "ok" and UNREACHABLE in (hook.result or ""), hook
+    assert hook.seconds < alerts.WEBHOOK_TIMEOUT + 1.0 and hook.growth_mb < MEMORY_LIMIT_MB / 8, hook
+    print(f"slow loris: {slow}\nhuge body: {huge}\nwebhook slow loris: {hook}")
 
 
 # ---------------------------------------------------------------- the anomaly page's test button
