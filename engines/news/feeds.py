@@ -1,4 +1,4 @@
-"""Articles and sources: RSS/Atom parsing with feedparser, article pages with BeautifulSoup.
+"""Articles and sources: RSS/Atom parsing with feedparser, article pages with a streaming HTML parser.
 
 Everything that leaves this module is plain text (see :func:`engines.news.clean.plain_text`),
 dates are timezone-aware UTC (or None when a feed gives none), and a feed that cannot be
@@ -272,8 +272,6 @@ def parse_feed(
         headers["content-type"] = f"application/xml; charset={charset}"
     budget = Budget(FEED_LIMITS, "feed")  # one deadline for the scan, feedparser and the cleaning of entries
     try:
-        scan_markup(body, Budget(FEED_LIMITS, "feed"))
-        budget.check_time()
         parsed = _feedparser(body, headers, budget)
     except MarkupLimit as exc:
         raise FeedError(str(exc)) from None
@@ -355,9 +353,13 @@ def parse_feed(
 def _feedparser(body: bytes, headers: dict[str, str], budget: Budget):
     """``feedparser.parse`` for bytes already fetched, under ``budget``'s deadline.
 
-    The steps of feedparser 6's ``parse`` after it has the data, with two differences: the bytes are never
-    taken for a file name or a URL (``feedparser.parse(b"/dev/zero")`` opens and reads that file), and the
+    The steps of feedparser 6's ``parse`` after it has the data, with three differences: the bytes are never
+    taken for a file name or a URL (``feedparser.parse(b"/dev/zero")`` opens and reads that file), the
+    document, once converted to UTF-8, is scanned by :func:`scan_markup` before any parser sees it, and the
     parsers check the deadline in their tag and text callbacks, inside the parse.
+
+    Raises:
+        MarkupLimit: past the budget's depth, element count or deadline.
     """
     import xml.sax
 
@@ -368,6 +370,10 @@ def _feedparser(body: bytes, headers: dict[str, str], budget: Budget):
     if not body:
         return result
     data = api.convert_to_utf8(result["headers"], body, result)
+    # Scanned as UTF-8, as feedparser will read it: a UTF-16 or EBCDIC feed cannot hide its tags from the scan.
+    scan = Budget(budget.limits, budget.what)
+    scan.deadline = budget.deadline
+    scan_markup(data, scan)
     strict = bool(result["encoding"]) and api._XML_AVAILABLE
     result["version"], data, entities = api.replace_doctype(data)
     location = result["headers"].get("content-location", "")

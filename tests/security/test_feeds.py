@@ -73,6 +73,15 @@ def test_nested_or_busy_feed_under_the_size_cap_is_refused(unit, match):
     assert outcome.kind == "refused" and match in outcome.message, str(outcome)
 
 
+def test_a_utf16_feed_cannot_hide_its_nesting_from_the_scan():
+    text = (
+        fill(FEED_HEAD + ITEM + b"<description>", b"<x>", MB).decode().replace('encoding="utf-8"', 'encoding="utf-16"')
+    )
+    outcome = measure("engines.news.feeds:parse_feed", text.encode("utf-16"), timeout_s=120, source="Attack")
+    bounded(outcome, seconds=10)
+    assert outcome.kind == "refused" and "Too deeply nested" in outcome.message, str(outcome)
+
+
 def test_entity_heavy_and_huge_attribute_feeds_are_read_harmlessly():
     entities = fill(FEED_HEAD + ITEM + b"<description>", b"&amp;amp;&#38;&#x26;&quot;", int(1.9 * MB))
     entities += b"</description></item></channel></rss>"
@@ -222,6 +231,27 @@ def test_title_only_feed_with_big_pages_is_bounded():
     outcome = measure("tests.security.test_feeds:refresh_title_only_feed_of_big_pages", timeout_s=120)
     bounded(outcome)
     assert outcome.kind == "ok" and "read 5 article page" in outcome.result, str(outcome)
+
+
+def test_refused_documents_fail_their_own_source_and_the_refresh_goes_on():
+    with nf.FeedServer() as server:
+        html = {"Content-Type": "text/html"}
+        sources = [
+            news.Source("Good", server.add("/good.xml", nf.rss(nf.default_items("g", 3)))),
+            news.Source("Nested", server.add("/nested.xml", fill(FEED_HEAD + ITEM, b"<x>", 3 * MB))),
+            news.Source("Deep", server.add("/deep.xml", fill(FEED_HEAD + ITEM, b"<x>", MB))),
+            news.Source("Page", server.add("/page", fill(PAGE_HEAD, b"<div>", 4 * MB), headers=html), "page"),
+            news.Source("Fine page", server.add("/fine", nf.article_page("Budget day"), headers=html), "page"),
+        ]
+        started = time.monotonic()
+        result = news.refresh(sources, FAST)
+    assert time.monotonic() - started < 10
+    status = {h.source: h for h in result.health}
+    assert status["Good"].status == "ok" and status["Good"].items == 3
+    assert status["Fine page"].status == "ok"
+    assert status["Nested"].status == "failed" and "Feed too large to read" in status["Nested"].error
+    assert status["Deep"].status == "failed" and "Too deeply nested" in status["Deep"].error
+    assert status["Page"].status == "failed" and "Article page not read: Too deeply nested" in status["Page"].error
 
 
 def test_at_most_parse_concurrency_documents_are_parsed_at_once(monkeypatch):
