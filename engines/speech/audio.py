@@ -25,10 +25,8 @@ MAX_SECONDS = 600.0  # audio transcribed from an upload at most (ten minutes); t
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".webm")
 SILENCE_DBFS = -50.0  # quieter than this over the whole clip counts as silence
 MAX_CHANNELS = 32  # more channels than 22.2 surround or third-order ambisonics is not a recording
-MIN_RATE, MAX_RATE = (
-    1_000,
-    768_000,
-)  # sample rates outside this range are refused (a 1 Hz file is a bomb when resampled)
+# Sample rates outside this range are refused (a 1 Hz file is a bomb when resampled to 16 kHz).
+MIN_RATE, MAX_RATE = 1_000, 384_000
 MAX_FRAME_BYTES = 64 * 2**20  # one decoded frame, resampled to 16 kHz with all its channels, at most
 MAX_DECODE_SECONDS = 20.0  # decoding work at most; what was decoded by then is kept, with a note
 _PROBE_OPTIONS = {"threads": "1", "max_pixels": str(4096 * 2160)}  # for FFmpeg's probe of every stream in the file
