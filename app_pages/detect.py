@@ -340,7 +340,7 @@ def render_photo(detector: Detector, threshold: float, classes: list[str]) -> No
             help=f"Up to {MAX_UPLOAD_BYTES // 2**20} MB; it stays in memory and is never stored.",
         )  # fmt: skip
         if upload is not None:
-            data, name = upload.getvalue(), upload.name
+            data, name = upload.getvalue(), ui.upload_name(upload)
     else:
         shot = st.camera_input("Take a photo", key="det_camera")
         if shot is not None:
@@ -410,7 +410,7 @@ def render_video(detector: Detector, threshold: float, classes: list[str]) -> No
         "Detect in the video", type="primary", key="det_video_go", disabled=source != "Sample clip" and upload is None
     ):
         try:
-            data, name = sample_clip() if upload is None else (upload.getvalue(), upload.name)
+            data, name = sample_clip() if upload is None else (upload.getvalue(), ui.upload_name(upload))
             wanted = ClassFilter(detector, classes)
             with (
                 ui.progress_status("Detecting frame by frame") as progress,
@@ -438,7 +438,7 @@ def render_video(detector: Detector, threshold: float, classes: list[str]) -> No
         counted = ", ".join(f"{n} {label}{'s' if n != 1 else ''}" for label, n in sorted(summary.objects.items()))
         st.metric("Distinct objects tracked", sum(summary.objects.values()))
         st.caption(
-            f"{name}: {summary.frames:,} frames of {summary.size[0]}x{summary.size[1]} at {summary.fps:.0f} fps, "
+            f"`{name}`: {summary.frames:,} frames of {summary.size[0]}x{summary.size[1]} at {summary.fps:.0f} fps, "
             f"processed at {summary.frames_per_second:.1f} frames a second. Counted: {counted or 'nothing'}."
         )
         for note in summary.notes:

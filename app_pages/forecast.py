@@ -571,7 +571,7 @@ def render_upload() -> None:
         st.caption(f"No file yet: the bundled made-up traffic sample (`{sample.name}`) is shown as an example.")
         name, payload = sample.name, sample.read_bytes()
     else:
-        name, payload = upload.name, upload.getvalue()
+        name, payload = ui.upload_name(upload), upload.getvalue()
     try:
         table = read_series_table(payload, name)
     except InputError as exc:

@@ -126,10 +126,10 @@ def semantic_encoder():
 def read_upload(upload) -> tuple[rs.ResumeProfile, float] | None:
     """Analyse an uploaded file, or show what to fix (None)."""
     try:
-        return analyse(upload.getvalue(), upload.name, use_ner, ui.settings_key())
+        return analyse(upload.getvalue(), ui.upload_name(upload), use_ner, ui.settings_key())
     except InputError as exc:
         message = str(exc)
-        st.error(message if upload.name in message else f"`{upload.name}`: {message}")
+        st.error(message if ui.upload_name(upload) in message else f"`{ui.upload_name(upload)}`: {message}")
         return None
 
 
@@ -164,7 +164,7 @@ def job_input(key: str) -> rs.JobDescription | None:
             return rs.read_job(text, jobs[choice].name)
         upload = st.file_uploader("Upload a job ad", type=RESUME_TYPES, key=f"{key}_job_upload")
         if upload is not None:
-            return rs.read_job(upload.getvalue(), upload.name)
+            return rs.read_job(upload.getvalue(), ui.upload_name(upload))
         text = st.text_area("…or paste it", key=f"{key}_job_text", height=200,
                             placeholder="Job title on the first line, then the requirements…")  # fmt: skip
         if not text.strip():
@@ -206,17 +206,17 @@ def show_suggestions(suggestions: list[rs.Suggestion]) -> None:
         st.markdown(f"{PRIORITY_ICON.get(s.priority, '•')} **{s.priority.capitalize()} · {s.category}:** "
                     f"{ui.escape_markdown(s.message)}")  # fmt: skip
         if s.example:
-            st.caption(f"Example: {s.example}")
+            st.caption(f"Example: {ui.escape_markdown(s.example)}")  # may quote a bullet of the resume
 
 
 # ------------------------------------------------------------------ 📄 analyze
 def render_profile(profile: rs.ResumeProfile, seconds: float) -> None:
     contact = profile.contact
-    st.subheader(contact.name or profile.filename)
+    st.subheader(ui.escape_markdown(contact.name or profile.filename))
     details = [x for x in (contact.email, contact.phone, contact.location) if x]
     st.markdown(" · ".join(ui.escape_markdown(x) for x in details) or "*No contact details found.*")
     if contact.links:
-        st.caption("Links: " + " · ".join(contact.links))
+        st.caption("Links: " + " · ".join(ui.escape_markdown(link) for link in contact.links))  # shown, not followed
     a, b, c, d = st.columns(4)
     a.metric("Years of experience", f"{profile.total_years:.1f}", help="Overlapping positions are counted once.")
     b.metric("Positions", len(profile.jobs))

@@ -125,11 +125,11 @@ def render_input() -> None:
                       help=sample.title, width="stretch")  # fmt: skip
     upload = st.file_uploader("…or upload a document", type=["txt", "md", "pdf", "docx"], key="summ_upload")
     if upload is not None:
-        seen = (upload.name, upload.size)
+        seen = (ui.upload_name(upload), upload.size)
         if st.session_state.get("summ_upload_seen") != seen:
             try:
-                with st.spinner(f"Reading {upload.name}…"):
-                    document = read_document(upload.getvalue(), upload.name)
+                with st.spinner(f"Reading `{ui.upload_name(upload)}`…"):
+                    document = read_document(upload.getvalue(), ui.upload_name(upload))
             except InputError as exc:
                 st.error(str(exc))
             else:
@@ -138,7 +138,7 @@ def render_input() -> None:
                 st.session_state[REFERENCE_KEY] = ""
                 pages = f", {document.pages} page(s)" if document.pages else ""
                 st.session_state["summ_upload_notes"] = (
-                    f"Read `{upload.name}` ({document.kind.upper()}{pages}).",
+                    f"Read `{ui.upload_name(upload)}` ({document.kind.upper()}{pages}).",
                     *document.notes,
                 )
         for note in st.session_state.get("summ_upload_notes", ()):
