@@ -246,13 +246,17 @@ def origin(url: str) -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _lookup(host: str, port: int, deadline: Deadline) -> list[tuple]:
-    """``getaddrinfo`` bounded in time (it has no timeout of its own): run on a helper thread."""
+def _is_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        pass
-    else:  # a literal: no lookup at all
+        return False
+    return True
+
+
+def _lookup(host: str, port: int, deadline: Deadline) -> list[tuple]:
+    """``getaddrinfo`` bounded in time (it has no timeout of its own): run on a helper thread."""
+    if _is_literal(host):  # no lookup at all
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     box: dict[str, object] = {}
     done = threading.Event()
@@ -305,17 +309,22 @@ def resolve(
     except (socket.gaierror, UnicodeError, OSError) as exc:
         raise RequestError(f"The host name {host!r} could not be resolved ({exc}).") from exc
     infos = [i for i in infos if i[0] in (socket.AF_INET, socket.AF_INET6)]
+    literal = _is_literal(host)
     if not infos:
         raise RequestError(f"The host name {host!r} resolved to no address.")
     if not allow_private:
         for info in infos:
             address = str(info[4][0])
             problem = address_problem(address)
-            if problem:
-                raise Blocked(
-                    f"{host} resolves to {address}, a private, loopback or reserved address ({problem}); "
-                    f"such addresses are refused{hint}."
-                )
+            if not problem:
+                continue
+            if literal:  # the visitor typed the address: saying what it is tells them nothing new
+                raise Blocked(f"{host} is a private, loopback or reserved address ({problem}); refused{hint}.")
+            # A name: the message does not say which address it has (no map of internal names for a visitor).
+            log.info("Refused %s: it resolves to %s (%s)", host, address, problem)
+            raise Blocked(
+                f"{host} resolves to a private, loopback or reserved address; such addresses are refused{hint}."
+            )
     return infos
 
 
