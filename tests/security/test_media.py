@@ -399,3 +399,31 @@ def test_audio_limits_are_sane():
 
     assert audio.MAX_CHANNELS >= 8 and audio.MIN_RATE <= 8_000 and audio.MAX_RATE >= 192_000
     assert audio.MAX_FRAME_BYTES <= 256 * 2**20
+
+
+# --- images in the sandbox ---------------------------------------------------------------------------------------
+
+
+def test_the_isolated_read_gives_what_read_image_gives():
+    from engines.core.images import read_image, read_image_isolated
+
+    data = png(3_000, 2_000, color_type=6)
+    isolated, direct = read_image_isolated(data, "logo.png"), read_image(data, "logo.png")
+    assert isolated.image.tobytes() == direct.image.tobytes() and isolated.image.size == (1024, 683)
+    assert (isolated.notes, isolated.original_size, isolated.original_mode, isolated.format) == (
+        direct.notes,
+        direct.original_size,
+        direct.original_mode,
+        direct.format,
+    )
+
+
+def test_the_isolated_read_caps_what_the_checks_let_through():
+    from engines.core.errors import InputError
+    from engines.core.images import read_image_isolated
+
+    data = tiff(7_000, 7_000, bits=32, sample_format=3)  # 196 MB decoded: within the checks, over a 64 MB cap
+    with pytest.raises(InputError, match=r"ran out of memory|needs more memory than the gallery allows"):
+        read_image_isolated(data, "depth.tif", memory_mb=64)
+    with pytest.raises(InputError, match="limit is 256 MB"):
+        read_image_isolated(tiff(10_000, 10_000, bits=32, sample_format=3), "float.tif")
