@@ -361,7 +361,7 @@ def picture_input(prefix: str, presets: dict[str, Callable[[], Image.Image]]) ->
         if upload is None:
             st.caption("A photo or a screenshot; it is read in memory and never stored.")
             return None
-        return upload.getvalue(), upload.name
+        return upload.getvalue(), ui.upload_name(upload)
     shot = st.camera_input("Take a photo", key=f"{prefix}_camera")
     if shot is None:
         st.caption("Allow the camera in your browser, then press **Take photo**.")
@@ -620,7 +620,7 @@ def render_try_digit(result: dg.DigitsResult) -> None:
             type=IMAGE_TYPES,
             key="ic_digit_upload",
         )
-        chosen = (upload.getvalue(), upload.name) if upload is not None else None
+        chosen = (upload.getvalue(), ui.upload_name(upload)) if upload is not None else None
     else:
         shot = st.camera_input("Photograph one handwritten digit", key="ic_digit_camera")
         chosen = (shot.getvalue(), "camera photo") if shot is not None else None
@@ -855,8 +855,8 @@ def custom_dataset() -> LoadedDataset | None:
         if upload is None:
             st.caption("Or pick the built-in example above to try the tab without your own pictures.")
             return None
-        seen = (upload.name, upload.size, upload.file_id)
-        read, name, provenance = upload.getvalue, upload.name, "user upload"
+        seen = (ui.upload_name(upload), upload.size, upload.file_id)
+        read, name, provenance = upload.getvalue, ui.upload_name(upload), "user upload"
     stored = st.session_state.get(DATASET_KEY)
     if stored is None or stored[0] != seen:
         try:
@@ -884,7 +884,7 @@ def render_dataset(loaded: LoadedDataset) -> None:
         st.warning(dataset.skipped_summary(), icon="🧹")
         with st.expander("Which files were skipped"):
             for reason, names in dataset.skipped_examples.items():
-                shown = ", ".join(f"`{ui.escape_markdown(n)}`" for n in names)
+                shown = ", ".join(f"`{ui.upload_name(n)}`" for n in names)  # a code span: no escapes, no backticks
                 st.markdown(f"- {ui.escape_markdown(reason)}: {shown}")
     firsts = {label: path for path, label in reversed(dataset.items)}
     columns = st.columns(min(len(firsts), 6))

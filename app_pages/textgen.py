@@ -3,6 +3,7 @@
 import html
 import json
 import math
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
@@ -352,7 +353,13 @@ if choice == SHIPPED:
         "trained on Tiny Shakespeare and shipped with the gallery",
     )
 elif choice == TRAINED:
-    ui.source_caption(trained.corpus.name, "", trained.corpus.source, "yours", f"{trained.title} in this session")
+    ui.source_caption(
+        ui.escape_markdown(trained.corpus.name),
+        "",
+        trained.corpus.source,
+        "yours",
+        ui.escape_markdown(f"{trained.title} in this session"),
+    )
 elif choice == GPT2:
     ui.source_caption("WebText (OpenAI)", "", "pretrained", "MIT", gpt2_resolved.notice)
 
@@ -360,7 +367,7 @@ elif choice == GPT2:
 # ------------------------------------------------------------------ write
 def inert(text: str) -> str:
     """Text as HTML on one line: escaped, line breaks as <br> (a blank line would end the HTML block in Markdown)."""
-    return html.escape(text).replace("\n", "<br>")
+    return re.sub(r"\r\n|\r|\n", "<br>", html.escape(text))  # a lone \r ends a line in Markdown too
 
 
 def render_text(prompt: str, continuation: str) -> str:
@@ -578,11 +585,11 @@ def training_corpus() -> Any:
     if upload is None:
         st.caption("A few pages of prose, poems, lyrics or code: the more text, the better the model.")
         return None
-    seen = (upload.name, upload.size, upload.file_id)
+    seen = (ui.upload_name(upload), upload.size, upload.file_id)
     if st.session_state.get("tg_upload_seen", (None,))[0] != seen:
         try:
-            with st.spinner(f"Reading {upload.name}…"):
-                read = tg.corpus.from_upload(upload.getvalue(), upload.name), ""
+            with st.spinner(f"Reading `{ui.upload_name(upload)}`…"):
+                read = tg.corpus.from_upload(upload.getvalue(), ui.upload_name(upload)), ""
         except InputError as exc:
             read = None, str(exc)
         st.session_state["tg_upload_seen"] = (seen, *read)
@@ -624,7 +631,7 @@ def render_job(job: TrainingJob) -> None:
     """Progress, live loss curve and the Stop button of a running training (polled once a second)."""
     corpus = job.context[0]
     st.info(
-        f"**Training on {corpus.name}** ({corpus.characters:,} characters). You can keep writing with "
+        f"**Training on {ui.escape_markdown(corpus.name)}** ({corpus.characters:,} characters). You can keep writing with "
         "the other models meanwhile; the new one is selected when it is ready. "
         + (
             "It trains on your upload: leave the page and it is cancelled."

@@ -321,7 +321,7 @@ def render_file(recognizer, target: str, model) -> None:
             help=f"Up to {MAX_UPLOAD_BYTES // 2**20} MB; the first {MAX_SECONDS / 60:g} minutes are transcribed.",
         )  # fmt: skip
         if upload is not None:
-            data, name = upload.getvalue(), upload.name
+            data, name = upload.getvalue(), ui.upload_name(upload)
     if data is None:
         return
     if st.button("Transcribe", type="primary", key="vo_go"):
