@@ -283,11 +283,14 @@ def _limit_cpu(seconds: int) -> None:
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this worker in MiB: VmHWM (ru_maxrss would include the parent's from before exec)."""
     try:
-        import resource
-    except ImportError:
-        return 0.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def _worker_main() -> None:

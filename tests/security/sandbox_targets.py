@@ -22,7 +22,7 @@ def refuse(message: str):
 
 def allocate(megabytes: int) -> int:
     """Hold ``megabytes`` of memory at once (a decoder that inflates a bomb)."""
-    block = bytearray(megabytes * 2**20)
+    block = b"x" * (megabytes * 2**20)  # written, so every page is resident
     return len(block)
 
 
