@@ -144,14 +144,15 @@ def test_the_real_app_catches_a_page_that_fails(monkeypatch):
 
 
 # ------------------------------------------------------------------ user text as text
-def test_spam_text_from_the_url_renders_no_link_or_image():
+@pytest.mark.parametrize("page", ["spam", "sentiment"])
+def test_text_from_the_url_renders_no_link_or_image(page):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("app_pages/spam.py")
-    at.query_params["spam_text"] = ATTACK
+    at.switch_page(f"app_pages/{page}.py")
+    at.query_params[f"{page}_text"] = ATTACK  # a link sent to a visitor: ?spam_text=...
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.text_area(key="spam_text").value == ATTACK, "the attack reached the page through the URL"
+    assert at.text_area(key=f"{page}_text").value == ATTACK, "the attack reached the page through the URL"
     (shown,) = [m.value for m in at.markdown if "line-height:2" in m.value]
     assert rendered_links(shown, allow_html=True) == []
     assert "\n" not in shown, "one HTML block: Markdown never resumes after a blank line"
