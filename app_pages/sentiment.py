@@ -134,9 +134,8 @@ note = lifecycle.source_note(lifecycle.Served(model, source, None)) if source el
 running = jobs.queue().get(wanted.job_key) if why == TRAIN else None
 if running is not None and running.done.is_set():
     running = None
-if why == TRAIN:
-    note += f" {title} " + ("is being fine-tuned" if running else "is fine-tuned when asked for") + " (sidebar)."
 ui.source_notice(resolved, sentiment.MODELS[model.name]["title"], note)
+offer = st.container()  # the fine-tune offer or its progress, drawn once the first answer is on screen (the end)
 
 
 # ------------------------------------------------------------------ try it
@@ -449,21 +448,22 @@ minilm.in_background("language-detector", lambda: detect_language(sentiment.EXAM
 if why == TRAIN and not resolved.is_sample and lifecycle.cached_model(fast) is None:
     lifecycle.start_training(fast)  # the fast model of the real data: ready in seconds, then it answers
 if why == TRAIN:
-    with st.sidebar:
+    with offer:
         if running is None:
             # Never on arrival: a 4-minute fine-tune on two shared CPUs would slow every page of every visitor
             # (issue 25). The shipped model answers meanwhile; the visitor who wants the transformer asks for it.
-            st.info(
-                f"**{title}** is not trained on this server yet; **{fallback_title}** answers meanwhile. "
-                f"Fine-tuning takes about {FINE_TUNE_MINUTES} minutes on two CPUs, once per server (it is saved "
-                "for every later visitor).",
+            text, button = st.columns([5, 1], vertical_alignment="center")
+            text.info(
+                f"**{title}** is not trained on this server yet, so **{fallback_title}** answers. Fine-tuning "
+                f"takes about {FINE_TUNE_MINUTES} minutes on two CPUs, once per server: it runs in the background, "
+                "is saved for every later visitor, and this page switches to it when it is done.",
                 icon="🧠",
             )
-            if st.button("Fine-tune MiniLM now", key="sentiment_fine_tune", type="primary", width="stretch"):
+            if button.button("Fine-tune MiniLM now", key="sentiment_fine_tune", type="primary", width="stretch"):
                 lifecycle.start_training(wanted)
                 st.rerun()
         else:
             minilm.switch_when_ready(f"{title} is training; {fallback_title} answers until it is ready", running)
 elif why == LOADING:
-    with st.sidebar:
+    with offer:
         minilm.switch_when_ready(f"MiniLM is loading for {title}; {fallback_title} answers until then")
