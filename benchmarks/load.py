@@ -261,11 +261,6 @@ async def navigate(page, demo: Demo, timeout_s: float) -> None:
     await wait_idle(page, timeout_s)
 
 
-async def _sentiment_ready(page, timeout_s: float) -> None:
-    # The first visit fine-tunes MiniLM in a background thread (the page polls it): its preset is that model.
-    await page.get_by_text("Training Fine-tuned MiniLM").first.wait_for(state="hidden", timeout=timeout_s * 1000)
-
-
 async def _chatbot_ready(page, timeout_s: float) -> None:
     await page.locator('[data-testid="stChatInputTextArea"]').wait_for(state="visible", timeout=timeout_s * 1000)
 
@@ -275,7 +270,6 @@ async def _news_ready(page, timeout_s: float) -> None:
 
 
 READY: dict[str, Callable[[Any, float], Awaitable[None]]] = {
-    "sentiment": _sentiment_ready,
     "chatbot": _chatbot_ready,
     "news": _news_ready,
 }  # pages whose first run is not finished when the title shows
