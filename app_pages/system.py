@@ -1,6 +1,7 @@
 """System page: memory against the budget, where data and models come from, versions, and clearing the caches."""
 
 import gc
+import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -8,6 +9,24 @@ import streamlit as st
 
 from app_pages import ui
 from engines.core import system
+
+
+def public_source(row: dict[str, str]) -> dict[str, str]:
+    """A data/model setting as any visitor may see it: a folder by its name, never the server's full path."""
+    value = row["value"]
+    if value.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:[\\/]", value):
+        folder = re.split(r"[\\/]", value.rstrip("\\/"))[-1]
+        value = f"set (…/{folder})"
+    return {**row, "value": value}
+
+
+def public_job(row: dict) -> dict:
+    """A background job as any visitor may see it: why a job failed is in the server log, not on this page (an
+    unexpected error's message can name the server's files)."""
+    if row.get("state") == "failed":
+        return {**row, "message": "failed: the reason is in the server log"}
+    return row
+
 
 st.title("⚙️ System")
 st.markdown(
@@ -49,7 +68,7 @@ with right:
     st.markdown(" ".join(f":{'green' if on else 'gray'}-badge[{name}]" for name, on in loaded.items()))
 
 st.subheader("Data and models")
-st.dataframe(pd.DataFrame(system.sources()), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame([public_source(row) for row in system.sources()]), hide_index=True, width="stretch")
 
 st.subheader("Threads and background work")
 st.markdown(
@@ -58,7 +77,7 @@ st.markdown(
     "visitor's answer is never starved. A training outlives the visit that started it and is saved for everyone."
 )
 st.dataframe(pd.DataFrame(system.thread_facts()), hide_index=True, width="stretch")
-job_rows = system.job_rows()
+job_rows = [public_job(row) for row in system.job_rows()]
 if job_rows:
     st.dataframe(
         pd.DataFrame(job_rows),

@@ -7,6 +7,7 @@ The pages run under AppTest offline (the page tests' fixtures); Markdown is rend
 from __future__ import annotations
 
 import html
+import os
 import re
 import threading
 import tomllib
@@ -235,6 +236,27 @@ def test_the_operator_secret_clears_and_a_wrong_one_does_not(monkeypatch):
     at.button(key="system_clear").click().run()
     assert not at.exception and cleared == ["resource", "data"]
     assert texts(at.success)[0].startswith("Caches cleared:")
+
+
+def test_the_system_page_names_no_server_path_and_no_error_message(monkeypatch, tmp_path):
+    from engines.core import jobs
+
+    monkeypatch.setenv("GALLERY_DATA_DIR", str(tmp_path / "private-data"))
+    (tmp_path / "private-data").mkdir()
+
+    def fails(job):
+        raise RuntimeError(SECRET_DETAIL)
+
+    jobs.queue().submit("security-failing-job", "A job that fails", fails).done.wait(30)
+    at = open_system()
+    frames = [d.value for d in at.dataframe]
+    shown = "\n".join([every_text(at), *(f.to_csv() for f in frames)])
+    assert str(tmp_path) not in shown and os.environ["GALLERY_CACHE_DIR"] not in shown, "folders by their name only"
+    sources = next(f for f in frames if "setting" in f.columns).set_index("setting")["value"]
+    assert sources["Data directory (GALLERY_DATA_DIR)"] == "set (…/private-data)"
+    queue = next(f for f in frames if "job" in f.columns).set_index("job")
+    assert queue.loc["A job that fails", "message"] == "failed: the reason is in the server log"
+    assert SECRET_DETAIL not in shown
 
 
 def test_the_operator_secret_may_come_from_the_secrets(monkeypatch):
