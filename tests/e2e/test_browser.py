@@ -284,11 +284,13 @@ def test_imageclf_reads_a_camera_photo(page, app_url, console_errors, screenshot
     assert_clean_console(console_errors, "imageclf camera photo")
 
 
-def test_system_page_shows_memory_and_clears_the_caches(page, app_url, console_errors, screenshot):
+def test_system_page_shows_memory_and_offers_no_clearing_to_visitors(page, app_url, console_errors, screenshot):
     open_page(page, f"{app_url}/system", "⚙️ System")
     assert page.get_by_text("Heavy packages loaded so far").count() == 1
-    page.get_by_role("button", name="Clear the in-memory caches").click()
-    page.get_by_text(re.compile(r"^Caches cleared: \d+ MiB")).wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    # Clearing every visitor's caches is for the operator (GALLERY_OPERATOR_TOKEN, unset here): not offered.
+    # With the secret it is a password field and the button (tests/security/test_pages.py).
+    page.get_by_text(re.compile(r"^Clearing is for the operator")).wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    assert page.get_by_role("button", name="Clear the in-memory caches").count() == 0
     assert_no_exception(page, "system")
     screenshot(page, "system")
     assert_clean_console(console_errors, "system")
