@@ -39,6 +39,11 @@ MAX_DECODED_BYTES = 256 * 2**20
 SAFE_MEGAPIXELS = 50  # what the refusal suggests: an 8-bit PNG or JPEG this size always fits MAX_DECODED_BYTES
 MAX_FRAMES = 100  # pages or frames counted at most (only the first is decoded; a 160k-page TIFF is not walked)
 MAX_SECONDS = 20.0  # one read_image call at most, checked between its steps
+# Chunks in a PNG at most (walked before Pillow opens it): a 25 MB photo split into 8 KB IDATs has ~3,200, an
+# APNG a few per frame. Pillow keeps every private chunk and pays an exception for each unknown one: 2 million
+# empty chunks (25 MB) took 10 s and 250 MB.
+MAX_PNG_CHUNKS = 65_536
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SIDE = 1024  # longer side of the picture read_image returns, by default
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")  # JPEG includes MPO, the variant many phones write
 READABLE = "PNG, JPEG, GIF, BMP, WebP or TIFF"
@@ -132,6 +137,17 @@ def _damaged(filename: str, kind: str, exc: BaseException) -> InputError:
         f"{_label(filename)} looks like {what} but is damaged or incomplete ({exc or type(exc).__name__}). "
         "Re-save or re-download it and upload it again."
     )
+
+
+def _png_chunks(data: bytes, cap: int) -> int:
+    """Chunks in a PNG up to IEND, counted from their headers alone, and no more than ``cap + 1``."""
+    position, count, size = len(_PNG_SIGNATURE), 0, len(data)
+    while position + 8 <= size and count <= cap:
+        count += 1
+        if data[position + 4 : position + 8] == b"IEND":
+            break
+        position += 12 + int.from_bytes(data[position : position + 4], "big")
+    return count
 
 
 def _too_many_pixels(filename: str, size: tuple[int, int], max_pixels: int) -> InputError:
@@ -385,6 +401,11 @@ def read_image(
         raise InputError(
             f"{label} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. "
             "Upload a smaller image (resize it or save it as JPEG)."
+        )
+    if data.startswith(_PNG_SIGNATURE) and _png_chunks(data, MAX_PNG_CHUNKS) > MAX_PNG_CHUNKS:
+        raise InputError(
+            f"{label} holds more than {MAX_PNG_CHUNKS:,} PNG chunks (a photo has a few thousand at most), which "
+            "costs too much to read. Re-save it with an image editor and upload it again."
         )
     # Pillow warns between MAX_IMAGE_PIXELS and twice that and raises above; our own limit below decides
     # instead, so the global Image.MAX_IMAGE_PIXELS is neither read for policy nor changed.

@@ -62,7 +62,6 @@ def tiff(
     extra_samples: int | None = None,
     pages: int = 1,
     tile: tuple[int, int] | None = None,
-    junk_tags: int = 0,
 ) -> bytes:
     """A little-endian deflate TIFF of zeros: every strip and every page points at one shared copy of the data."""
     row_bytes = width * samples * bits // 8
@@ -106,7 +105,6 @@ def tiff(
     if extra_samples is not None:
         entries.append(short(338, [extra_samples], None))
     entries.append(short(339, [sample_format] * samples, at_format))
-    entries += [struct.pack("<HHII", 1000 + i, 4, 1, i) for i in range(junk_tags)]  # private tags, sorted
     body = struct.pack("<H", len(entries)) + b"".join(entries)
     first = len(blob)
     size = len(body) + 4
@@ -236,13 +234,30 @@ def test_decode_cost_covers_what_a_webp_really_takes():
     assert outcome.growth_mb * 2**20 < cost * 1.1, str(outcome)
 
 
-def test_a_tiff_ifd_of_60000_tags_is_bounded():
-    _bounded(measure(READ_IMAGE, tiff(8, 8, junk_tags=60_000), "tags.tif", timeout_s=60))
+@pytest.mark.parametrize("kind", [b"zzZz", b"tEXt"], ids=["private", "text"])
+def test_a_png_of_two_million_chunks_is_refused_from_its_chunk_headers(kind):
+    payload = b"" if kind == b"zzZz" else b"k\x00v"
+    chunks = _chunk(kind, payload) * (2_000_000 if not payload else 1_500_000)  # ~25 MB ahead of the pixels
+    _refused(measure(READ_IMAGE, png(16, 16, before=chunks), "chunks.png", timeout_s=60), "PNG chunks")
 
 
-def test_a_png_of_a_million_chunks_is_bounded():
-    chunks = _chunk(b"zzZz", b"") * 1_000_000  # 12 MB of empty private chunks ahead of the pixels
-    _bounded(measure(READ_IMAGE, png(16, 16, before=chunks), "chunks.png", timeout_s=60))
+def test_a_png_of_many_small_idat_chunks_still_passes():
+    from engines.core.images import read_image
+
+    pixels = zlib.compress(bytes(64 * (1 + 64 * 3)))
+    idats = b"".join(_chunk(b"IDAT", pixels[i : i + 1]) for i in range(len(pixels)))
+    header = _chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 0))
+    data = b"\x89PNG\r\n\x1a\n" + header + _chunk(b"zzZz", b"") * 20_000 + idats + _chunk(b"IEND", b"")
+    assert read_image(data, "many.png").image.size == (64, 64)
+
+
+def test_a_tiff_ifd_of_65535_entries_is_bounded():
+    base = tiff(8, 8)
+    first = struct.unpack("<I", base[4:8])[0]
+    count = struct.unpack("<H", base[first : first + 2])[0]
+    junk = b"".join(struct.pack("<HHII", 65_000, 4, 1, 7) for _ in range(65_535 - count))
+    data = base[:first] + struct.pack("<H", 65_535) + base[first + 2 : first + 2 + 12 * count] + junk + bytes(4)
+    _bounded(measure(READ_IMAGE, data, "tags.tif", timeout_s=60))
 
 
 def test_the_memory_limit_and_deadline_are_parameters():
