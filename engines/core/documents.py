@@ -157,17 +157,7 @@ def _pdf_text(
     from pypdf.errors import DependencyError, LimitReachedError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed files make pypdf log a warning per object
-    limits = {
-        "zlib_maximum_output_length": stream_cap,
-        "lzw_maximum_output_length": stream_cap,
-        "run_length_maximum_output_length": stream_cap,
-        "brotli_maximum_output_length": stream_cap,
-        "array_based_stream_maximum_output_length": stream_cap,
-        "jbig2_maximum_output_length": stream_cap,
-        "stream_parsing_work_maximum_count": token_cap,
-        "page_tree_maximum_entries": max(2 * max_declared, 1_000),
-        "page_tree_maximum_page_entries": max(200 * max_declared, 100_000),
-    }
+    limits = _pdf_limits(stream_cap, token_cap, max_declared)
     with apply_configuration(**limits), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -311,9 +301,116 @@ def _read_pdf(data: bytes, filename: str, progress: Progress) -> Document:
     return Document(out["text"], "pdf", filename, out["pages"], tuple(out["notes"]))
 
 
+def _pdf_limits(stream_cap: int, token_cap: int, max_declared: int) -> dict[str, int]:
+    """The pypdf configuration for an upload: every decompressed stream, content stream and page tree bounded."""
+    return {
+        "zlib_maximum_output_length": stream_cap,
+        "lzw_maximum_output_length": stream_cap,
+        "run_length_maximum_output_length": stream_cap,
+        "brotli_maximum_output_length": stream_cap,
+        "array_based_stream_maximum_output_length": stream_cap,
+        "jbig2_maximum_output_length": stream_cap,
+        "stream_parsing_work_maximum_count": token_cap,
+        "page_tree_maximum_entries": max(2 * max_declared, 1_000),
+        "page_tree_maximum_page_entries": max(200 * max_declared, 100_000),
+    }
+
+
+def _pdf_count_worker(data: bytes, max_declared: int, stream_cap: int, token_cap: int) -> int | None:
+    from pypdf import PdfReader, apply_configuration
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    with apply_configuration(**_pdf_limits(stream_cap, token_cap, max_declared)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                return None
+            declared = _declared_pages(reader)
+            return declared if declared is not None else len(reader.pages)
+        except MemoryError:
+            raise
+        except Exception:  # noqa: BLE001 (read_document says what is wrong with a file that does not open)
+            return None
+
+
+def pdf_page_count(data: bytes, filename: str) -> int | None:
+    """The pages an unencrypted PDF says it has, read in the sandbox; None when it cannot tell.
+
+    For a page that refuses long files with its own message before reading them (the resume analyzer): the
+    count is the page tree's declared ``/Count`` (a lie there is caught by :func:`read_document`'s limits).
+    None for an encrypted, damaged or non-PDF file: :func:`read_document` then says what is wrong.
+    """
+    if b"%PDF" not in data[:1024]:
+        return None
+    return run_isolated(
+        _pdf_count_worker,
+        data,
+        MAX_PDF_DECLARED_PAGES,
+        MAX_PDF_STREAM_BYTES,
+        MAX_PDF_PAGE_TOKENS,
+        timeout_s=PDF_TIMEOUT_S,
+        what=f"`{filename}`",
+        advice=PDF_ADVICE,
+    )
+
+
+def _pdf_lines_worker(data: bytes, pages: int, layout_pages: int, stream_cap: int, token_cap: int) -> list[list[str]]:
+    from pypdf import PdfReader, apply_configuration
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    texts: list[str] = []
+    layouts: list[str] = []
+    with apply_configuration(**_pdf_limits(stream_cap, token_cap, MAX_PDF_DECLARED_PAGES)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                reader.decrypt("")
+            total = len(reader.pages)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (read_document says what is wrong with a file that does not open)
+            log.info("PDF unreadable: %s", exc)
+            return [texts, layouts]
+        for number in range(min(pages, total)):
+            page = reader.pages[number]
+            try:
+                texts.append(page.extract_text() or "")
+                if number < layout_pages:
+                    layouts.append(page.extract_text(extraction_mode="layout") or "")
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 (one damaged or oversized page is skipped; read_document noted it)
+                log.info("page %d unreadable: %s", number + 1, exc)
+                texts.append("")
+    return [texts, layouts]
+
+
+def pdf_lines(data: bytes, filename: str, pages: int, *, layout_pages: int = 3) -> tuple[list[str], list[str]]:
+    """The text of the first ``pages`` pages with line breaks kept, and the layout-mode text of the first few.
+
+    Read in the sandbox under :func:`read_document`'s limits (call that first: it refuses what cannot be read);
+    a page that fails or passes a limit gives ``""``. For pages that look at a PDF's lines and columns
+    (the resume analyzer) without decoding the upload in the server process.
+    """
+    texts, layouts = run_isolated(
+        _pdf_lines_worker,
+        data,
+        pages,
+        layout_pages,
+        MAX_PDF_STREAM_BYTES,
+        MAX_PDF_PAGE_TOKENS,
+        timeout_s=PDF_TIMEOUT_S,
+        what=f"`{filename}`",
+        advice=PDF_ADVICE,
+    )
+    return list(texts), list(layouts)
+
+
 def _docx_parts(data: bytes, filename: str, max_unzipped: int, max_xml: int, max_parts: int) -> None:
     """Check a Word file's zip before python-docx inflates it: part count, stated sizes, then the real sizes."""
-    damaged = f"`{filename}` is not a valid Word document (not a .docx archive, or a damaged one). Re-save it as .docx."
+    damaged = f"`{filename}` is not a valid Word document (not a .docx archive). Re-save it as .docx."
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()

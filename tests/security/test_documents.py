@@ -317,6 +317,23 @@ def test_pdf_nested_arrays_do_not_crash():
     check(measure(TARGET, pdf(objects), "deep.pdf", timeout_s=120))
 
 
+def test_pdf_helpers_for_the_resume_page_read_in_the_sandbox():
+    from engines.core.documents import pdf_lines, pdf_page_count
+
+    data = text_pdf([["First page line one.", "Line two."], ["Second page."]])
+    assert pdf_page_count(data, "cv.pdf") == 2
+    assert pdf_page_count(b"not a pdf", "cv.pdf") is None
+    assert pdf_page_count(text_pdf([["x"]])[:60], "cv.pdf") is None
+    texts, layouts = pdf_lines(data, "cv.pdf", 5, layout_pages=1)
+    assert len(texts) == 2 and "Line two." in texts[0] and len(layouts) == 1
+    assert pdf_lines(b"%PDF-1.4 broken", "cv.pdf", 5) == ([], [])
+    start = time.monotonic()
+    assert pdf_page_count(many_pages_pdf(120_000), "huge.pdf") == 120_000  # the declared count, not a walk
+    texts, _ = pdf_lines(inflating_page_pdf(70, with_text_page=True), "mixed.pdf", 10)
+    assert texts[0] == "" and "bus lanes" in texts[1]
+    assert time.monotonic() - start < 15
+
+
 def test_a_normal_pdf_still_reads_with_progress():
     reports = []
     data = text_pdf([["The council approved the new transport plan after a long debate."], ["Page two."]])
