@@ -66,7 +66,7 @@ def _start(name: str, load: Callable[[], Any]) -> Loading:
             loading.value = load()
         except Exception as exc:  # a page shows the reason instead of a dead thread
             log.exception("Loading %s failed", name)
-            loading.error = f"{type(exc).__name__}: {exc}"
+            loading.error = f"{type(exc).__name__} (the details are in the server log)"  # no paths to a visitor
         finally:
             loading.done.set()
 

@@ -217,9 +217,11 @@ class JobQueue:
             state = CANCELLED
         except (InputError, SourceError) as exc:
             state, job.error = FAILED, str(exc)
-        except Exception as exc:
+        except Exception:
+            # The traceback goes to the server log; the visitor (and every other visitor, on the System page) sees a
+            # calm line: an exception's text can quote a crafted upload or name server paths (issue 26).
             log.exception("Job %s failed", job.title)
-            state, job.error = FAILED, f"{job.title} failed: {type(exc).__name__}: {exc}"
+            state, job.error = FAILED, f"{job.title} failed unexpectedly; the details are in the server log."
         with self._lock:
             self._running -= 1
             self._finish(job, state)

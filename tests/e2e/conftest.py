@@ -151,7 +151,10 @@ def app_url(tmp_path_factory, server_log: Path) -> Iterator[str]:
     _require_browser_stack()  # no point starting the server without a browser
     port = _free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "GALLERY_OPERATOR_TOKEN"},  # the System test: no operator
+        # The page safety net (ui.run_page) shows a calm error instead of a crash; the browser tests want the
+        # crash itself on screen, where assert_no_exception finds it.
+        "GALLERY_RAISE_PAGE_ERRORS": "1",
         "GALLERY_OFFLINE": "1",
         "GALLERY_CACHE_DIR": str(tmp_path_factory.mktemp("gallery-cache")),
         "PYTHONUNBUFFERED": "1",
