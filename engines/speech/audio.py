@@ -149,6 +149,11 @@ def decode_audio(
                         break
                     continue
                 if time.monotonic() > deadline:
+                    if not total:
+                        raise InputError(
+                            f"{label} took longer than {MAX_DECODE_SECONDS:g} seconds to decode without giving a "
+                            "sound. Export it as WAV or MP3 and upload it again."
+                        )
                     notes.append(f"Only the first {_duration(total / SAMPLE_RATE)} were decoded (the file is slow).")
                     break
                 _check_frame(label, frame)

@@ -442,3 +442,23 @@ def test_the_isolated_read_caps_what_the_checks_let_through():
         read_image_isolated(data, "depth.tif", memory_mb=64)
     with pytest.raises(InputError, match="limit is 256 MB"):
         read_image_isolated(tiff(10_000, 10_000, bits=32, sample_format=3), "float.tif")
+
+
+def test_audio_decoding_stops_at_its_deadline_and_bounds_each_frame(monkeypatch):
+    from engines.core.errors import InputError
+    from engines.speech import audio
+
+    data = wav(rate=8_000, data=bytes(8_000 * 2 * 30))  # 30 seconds
+    monkeypatch.setattr(audio, "MAX_DECODE_SECONDS", -1.0)
+    with pytest.raises(InputError, match="took longer than -1 seconds to decode"):
+        audio.decode_audio(data, "stuck.wav")
+    calls = iter(range(10**6))
+    monkeypatch.setattr(audio, "MAX_DECODE_SECONDS", 20.0)
+    monkeypatch.setattr(audio.time, "monotonic", lambda: 0.0 if next(calls) < 30 else 1e9)  # late after 30 checks
+    cut = audio.decode_audio(data, "slow.wav")
+    assert any("were decoded (the file is slow)" in note for note in cut.notes), cut.notes
+    assert 0 < cut.seconds < 30
+    monkeypatch.undo()
+    monkeypatch.setattr(audio, "MAX_FRAME_BYTES", 1_000)
+    with pytest.raises(InputError, match="holds a frame of"):
+        audio.decode_audio(data, "frames.wav")
