@@ -10,9 +10,11 @@ Python checks nothing while C code runs. :func:`run_isolated` runs such a call i
 
 - **Process.** Each call starts a fresh interpreter (``subprocess``, that is ``posix_spawn``/``fork+exec``):
   Streamlit runs every session's script in a thread, and forking a threaded server without ``exec`` can
-  deadlock on a lock another thread held. The worker imports only the module of ``func`` (keep that module's
-  imports light: :mod:`engines.core.documents` imports neither pandas nor streamlit). Overhead measured on
-  the 2-core host: see :data:`OVERHEAD_NOTE`.
+  deadlock on a lock another thread held. multiprocessing's ``forkserver``/``spawn`` were not used: on
+  Python 3.11 each of their children re-imports the parent's ``__main__`` by path, and under
+  ``streamlit run`` that is Streamlit's CLI script. The worker imports only the module of ``func`` (keep
+  that module's imports light: :mod:`engines.core.documents` imports neither pandas nor streamlit at the
+  top). Overhead: see :data:`OVERHEAD_NOTE`.
 - **Memory.** After importing ``func``'s module and before touching the input, the worker caps its own
   address space (``RLIMIT_AS``) at what it uses then plus ``memory_mb``; an allocation past it raises
   ``MemoryError`` (or kills the worker inside C code). Libraries that reserve large virtual areas (OpenBLAS
@@ -59,7 +61,10 @@ DEFAULT_TIMEOUT_S = 25.0  # issue 26: an upload is refused or read within 30 s
 MAX_CONCURRENT = 2  # workers at once (the host has 2 CPUs); a third call waits for a slot within its timeout
 MAX_REPLY_BYTES = 96 * 2**20  # a worker that answers with more than this is stopped (a result is text, not data)
 DEFAULT_ADVICE = "Try a smaller file, or save it as plain text (.txt) and upload that."
-OVERHEAD_NOTE = "about 0.05 s per call for an empty function (interpreter start), plus the imports of func's module"
+OVERHEAD_NOTE = (  # measured on the shared 2-core host, load average about 5
+    "0.10 s per call for a small .docx and 0.16 s for a small PDF over reading it in the server process "
+    "(interpreter start plus the imports of func's module; up to 0.25 s at a load average of 10)"
+)
 
 log = logging.getLogger(__name__)
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
