@@ -200,6 +200,46 @@ class StopParsing(Exception):
     """Raised by a :class:`StreamParser` callback once it has read what it wanted."""
 
 
+TAG_REACH = 65_536  # a tag or comment that has not closed after this many characters is text, not markup
+
+
+def defuse(markup: str, budget: Budget | None = None, reach: int = TAG_REACH) -> tuple[str, int]:
+    """``markup`` with every "<" that does not close within ``reach`` characters escaped, and how many were.
+
+    HTMLParser (and feedparser's sgmllib) rescan an unclosed ``<a b='``, ``<!--`` or ``</`` to the end of the
+    document, once per occurrence: two megabytes of them take minutes. A browser shows such a "<" as text;
+    so does this. Linear: the next ">" and "-->" are found once and reused until passed.
+    """
+    parts: list[str] = []
+    last = escaped = 0
+    find, size = markup.find, len(markup)
+    never = size + reach
+    next_gt = next_close = -1
+    i = find("<")
+    while i != -1:
+        if budget is not None:
+            budget.tick()
+        if markup.startswith("<!--", i):
+            if next_close < i + 4:
+                found = find("-->", i + 4)
+                next_close = never if found == -1 else found
+            closes = next_close - i < reach
+        else:
+            if next_gt <= i:
+                found = find(">", i + 1)
+                next_gt = never if found == -1 else found
+            closes = next_gt - i < reach
+        if not closes:
+            parts += (markup[last:i], "&lt;")
+            last = i + 1
+            escaped += 1
+        i = find("<", i + 1)
+    if not escaped:
+        return markup, 0
+    parts.append(markup[last:])
+    return "".join(parts), escaped
+
+
 class StreamParser(HTMLParser):
     """An event parser that keeps no tree: subclasses see start, end and text with the elements' stack."""
 
@@ -209,6 +249,7 @@ class StreamParser(HTMLParser):
 
     def run(self, markup: str) -> None:
         """Parse ``markup`` (already cut to size) in chunks, checking the deadline between them."""
+        markup, _ = defuse(markup, self.budget)
         try:
             for at in range(0, len(markup), CHUNK_CHARS):
                 self.budget.check_time()
@@ -216,6 +257,8 @@ class StreamParser(HTMLParser):
             self.close()
         except StopParsing:
             pass
+        except AssertionError as exc:  # Python 3.11's HTMLParser asserts on some malformed declarations ("<![x>")
+            raise MarkupLimit(f"Malformed markup in the {self.budget.what}: {str(exc)[:80]}") from None
 
     # HTMLParser's callbacks, routed through the budget
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: D102

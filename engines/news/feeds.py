@@ -34,6 +34,7 @@ from engines.news.clean import (
     StopParsing,
     StreamParser,
     decode_markup,
+    defuse,
     hostile_charset,
     plain_text,
     title_key,
@@ -50,6 +51,7 @@ MAX_FUTURE = timedelta(days=1)  # dates further ahead than this are wrong; treat
 FEED_LIMITS = Limits(max_bytes=2 * 1024 * 1024, max_depth=100, max_elements=100_000, seconds=10.0)
 # An article's text is in the first part of its page; the rest (scripts, comments, footers) is not read.
 PAGE_LIMITS = Limits(max_bytes=2 * 1024 * 1024, max_depth=512, max_elements=100_000, seconds=10.0)
+MAX_UNCLOSED = 1000  # "<" that never close: a few in text ("a < b"), thousands only in an attack on the parser
 LINK_LIMITS = Limits(max_bytes=500_000, max_depth=512, max_elements=20_000, seconds=5.0)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)
 
@@ -209,6 +211,12 @@ def scan_markup(body: bytes, budget: Budget) -> None:
     Raises MarkupLimit past the budget's depth, element count or deadline.
     """
     unescaped = _ESCAPED_BRACKETS.sub(lambda m: b"<" if m.group(1) or m.group(2) or m.group(3) else b">", body)
+    _, unclosed = defuse(unescaped.decode("latin-1"), budget)
+    if unclosed > MAX_UNCLOSED:
+        raise MarkupLimit(
+            f"Malformed markup: {unclosed:,} tags or comments in one {budget.what} never close "
+            f"(at most {MAX_UNCLOSED:,} are tolerated); not read."
+        )
     for n, match in enumerate(_TAG.finditer(unescaped)):
         if not n & 4095:
             budget.check_time()
@@ -356,7 +364,10 @@ def _feedparser(body: bytes, headers: dict[str, str], budget: Budget):
     The steps of feedparser 6's ``parse`` after it has the data, with three differences: the bytes are never
     taken for a file name or a URL (``feedparser.parse(b"/dev/zero")`` opens and reads that file), the
     document, once converted to UTF-8, is scanned by :func:`scan_markup` before any parser sees it, and the
-    parsers check the deadline in their tag and text callbacks, inside the parse.
+    parsers check the deadline in their tag and text callbacks, inside the parse. feedparser's HTML sanitiser
+    and relative-link resolver are off: they run sgmllib over every description with no deadline (a
+    description of 2 MB of "<!--" kept them busy for minutes), and nothing here is shown as HTML: every
+    field goes through :func:`plain_text`, which keeps only text.
 
     Raises:
         MarkupLimit: past the budget's depth, element count or deadline.
@@ -381,7 +392,7 @@ def _feedparser(body: bytes, headers: dict[str, str], budget: Budget):
     budget.check_time()
     if strict:
         parser = _timed(api.StrictFeedParser)(base, None, "utf-8")
-        parser.budget, parser.resolve_relative_uris, parser.sanitize_html = budget, True, True
+        parser.budget, parser.resolve_relative_uris, parser.sanitize_html = budget, False, False
         # feedparser's own SAX set-up: external entities off; expat >= 2.4 caps entity expansion (billion laughs)
         sax = xml.sax.make_parser(api.PREFERRED_XML_PARSERS)  # noqa: S317
         sax.setFeature(xml.sax.handler.feature_namespaces, 1)
@@ -399,7 +410,7 @@ def _feedparser(body: bytes, headers: dict[str, str], budget: Budget):
             strict = False
     if not strict:
         parser = _timed(api.LooseFeedParser)(base, None, "utf-8", entities)
-        parser.budget, parser.resolve_relative_uris, parser.sanitize_html = budget, True, True
+        parser.budget, parser.resolve_relative_uris, parser.sanitize_html = budget, False, False
         parser.feed(data.decode("utf-8", "replace"))
     result["feed"] = parser.feeddata
     result["entries"] = parser.entries
