@@ -126,6 +126,21 @@ def test_count_records_carries_state_across_blocks(monkeypatch):
     assert uploads.count_records(text) == expected == 150
 
 
+def test_stray_quotes_inside_fields_do_not_hide_rows_from_the_total():
+    rows = "".join(f'{i},a 12" pizza order {i}\n' if i % 3 else f'{i},"two\nlines"\n' for i in range(3_000))
+    data = ("id,text\n" + rows).encode()
+    upload = read_table(data, "pizza.csv", max_rows=10)
+    assert len(upload.frame) == 10 and upload.total_rows == 3_000
+    assert upload.frame["text"].tolist()[:2] == ["two\nlines", 'a 12" pizza order 1']
+
+
+def test_quoted_lines_25_mb_are_counted_within_the_csv_limit():
+    data = fill(b'"a\nb"\n', MAX_UPLOAD_BYTES - 1024, head=b"text\n")
+    outcome = measure(TARGET, data, "quoted.csv", max_rows=10_000, timeout_s=60)
+    check(outcome, kind="ok")
+    assert f"total_rows={(len(data) - 5) // 6}" in outcome.result[-120:]
+
+
 def test_capped_csv_reports_its_total_and_keeps_the_first_rows():
     rows = "".join(f"{i};message {i}\n" for i in range(30_000))
     upload = read_table(("id;message\n" + rows).encode(), "big.csv", max_rows=25)
