@@ -34,7 +34,7 @@ from engines.core.uploads import MAGIC, MAX_UPLOAD_BYTES
 
 MAX_PIXELS = 100_000_000  # larger images are refused as decompression bombs; a 50-megapixel photo passes
 # Memory one decode may take (the picture in Pillow's layout plus the decoder's buffers): a 50-megapixel RGB PNG
-# (200 MB) passes, a 100-megapixel float TIFF (400 MB) does not. The app's budget is ~2.7 GB for every visitor.
+# (200 MB) passes, a 100-megapixel float TIFF (400 MB) does not. The whole app, every visitor together, has ~2.7 GB.
 MAX_DECODED_BYTES = 256 * 2**20
 SAFE_MEGAPIXELS = 50  # what the refusal suggests: an 8-bit PNG or JPEG this size always fits MAX_DECODED_BYTES
 MAX_FRAMES = 100  # pages or frames counted at most (only the first is decoded; a 160k-page TIFF is not walked)
