@@ -25,7 +25,7 @@ from app_pages import ui
 from app_pages import webrtc as rtc
 from engines.core import settings
 from engines.core.errors import InputError, SourceError
-from engines.core.images import read_image
+from engines.core.images import read_image, read_image_isolated
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.detect.detectors import OFFLINE_DETECTORS, Detection, Detector
 from engines.detect.drawing import annotate
@@ -348,7 +348,9 @@ def render_photo(detector: Detector, threshold: float, classes: list[str]) -> No
     if data is None:
         return
     try:
-        loaded = read_image(data, name, max_side=PHOTO_SIDE)
+        # A visitor's bytes are decoded in a worker process with a hard memory cap (issue 26); the samples here.
+        reader = read_image if source == "Sample photo" else read_image_isolated
+        loaded = reader(data, name, max_side=PHOTO_SIDE)
         frame = np.asarray(loaded.image.convert("RGB"))
         started = time.perf_counter()
         found = keep(detector.detect(frame, threshold), classes)

@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw
 from app_pages import jobs, lifecycle, ui
 from app_pages.jobs import TrainingJob
 from engines.core.errors import InputError, SourceError
+from engines.core.images import read_image_isolated
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.imageclf import digits as dg
 from engines.imageclf import digits_store, zipdata
@@ -345,13 +346,20 @@ def grid_charts(grid: np.ndarray, heat: np.ndarray, key: str) -> None:
 
 
 # ------------------------------------------------------------------ inputs
-def picture_input(prefix: str, presets: dict[str, Callable[[], Image.Image]]) -> tuple[bytes, str] | None:
-    """A preset, an upload or a camera photo, as (bytes, file name); None when nothing is chosen yet."""
+def read_picture(data: bytes, name: str, from_visitor: bool):
+    """The one door for a picture: a visitor's bytes are decoded in a worker process with a hard memory cap and a
+    deadline (engines.core.images.read_image_isolated, issue 26); the page's own presets in this process."""
+    return (read_image_isolated if from_visitor else read_image)(data, name)
+
+
+def picture_input(prefix: str, presets: dict[str, Callable[[], Image.Image]]) -> tuple[bytes, str, bool] | None:
+    """A preset, an upload or a camera photo, as (bytes, file name, from the visitor); None when nothing is chosen
+    yet."""
     sources = {"preset": "Preset", "upload": "Upload a picture", "camera": "Take a photo"}
     source = st.radio("Picture", list(sources), format_func=sources.get, horizontal=True, key=f"{prefix}_source")
     if source == "preset":
         name = st.selectbox("Preset", list(presets), key=f"{prefix}_preset")
-        return png_bytes(presets[name]()), f"{name}.png"
+        return png_bytes(presets[name]()), f"{name}.png", False
     if source == "upload":
         upload = st.file_uploader(
             f"A picture ({', '.join(t.upper() for t in IMAGE_TYPES[:6])}; up to {MAX_UPLOAD_BYTES // 2**20} MB)",
@@ -361,12 +369,12 @@ def picture_input(prefix: str, presets: dict[str, Callable[[], Image.Image]]) ->
         if upload is None:
             st.caption("A photo or a screenshot; it is read in memory and never stored.")
             return None
-        return upload.getvalue(), ui.upload_name(upload)
+        return upload.getvalue(), ui.upload_name(upload), True
     shot = st.camera_input("Take a photo", key=f"{prefix}_camera")
     if shot is None:
         st.caption("Allow the camera in your browser, then press **Take photo**.")
         return None
-    return shot.getvalue(), "camera photo"
+    return shot.getvalue(), "camera photo", True
 
 
 def show_notes(loaded: Any) -> None:
@@ -613,22 +621,22 @@ def render_try_digit(result: dg.DigitsResult) -> None:
         return
     if source == "drawn":
         digit = st.selectbox("Drawn digit", ["0", "1", "2", "4", "7"], key="ic_drawn_digit")
-        chosen: tuple[bytes, str] | None = (png_bytes(drawn_digit(digit)), f"drawn {digit}.png")
+        chosen: tuple[bytes, str, bool] | None = (png_bytes(drawn_digit(digit)), f"drawn {digit}.png", False)
     elif source == "upload":
         upload = st.file_uploader(
             "A photo of one handwritten digit (dark ink on light paper, or the reverse)",
             type=IMAGE_TYPES,
             key="ic_digit_upload",
         )
-        chosen = (upload.getvalue(), ui.upload_name(upload)) if upload is not None else None
+        chosen = (upload.getvalue(), ui.upload_name(upload), True) if upload is not None else None
     else:
         shot = st.camera_input("Photograph one handwritten digit", key="ic_digit_camera")
-        chosen = (shot.getvalue(), "camera photo") if shot is not None else None
+        chosen = (shot.getvalue(), "camera photo", True) if shot is not None else None
     if chosen is None:
         st.caption("Write one digit large and thick on plain paper; it is cropped, centred and shrunk to 8×8.")
         return
     try:
-        loaded = read_image(*chosen)
+        loaded = read_picture(*chosen)
         grid = to_digit_grid(loaded.image)
     except InputError as exc:
         st.error(str(exc))
@@ -770,7 +778,7 @@ def render_photo() -> None:
     if chosen is None:
         return
     try:
-        loaded = read_image(*chosen)
+        loaded = read_picture(*chosen)
     except InputError as exc:
         st.error(str(exc))
         return
@@ -1026,7 +1034,7 @@ def render_try_custom(trained: CustomTrained) -> None:
     if chosen is None:
         return
     try:
-        loaded = read_image(*chosen)
+        loaded = read_picture(*chosen)
         pairs = model.predict(loaded.image, k=min(TOP_K, len(model.class_names)))
         heat = model.saliency(loaded.image, model.class_names.index(pairs[0][0]))
     except InputError as exc:
