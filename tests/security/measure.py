@@ -32,7 +32,14 @@ CSV_TIME_LIMIT_S = 5.0
 MEMORY_LIMIT_MB = 400.0  # and growing the server's memory by under 400 MB
 
 CHILD = r"""
-import importlib, json, resource, sys, time, traceback
+import importlib, json, sys, time, traceback
+def high_water_kb():
+    # VmHWM, the peak resident memory of this process image. Not ru_maxrss: Linux carries that over from the parent
+    # across fork and exec, so a child of a 300 MB pytest process starts at 300 MB and hides any smaller growth.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 from pathlib import Path
 from engines.core import threads
 threads.configure()
@@ -43,7 +50,7 @@ for part in name.split("."):
     target = getattr(target, part)
 args = [Path(a["bytes"]).read_bytes() if isinstance(a, dict) else a for a in spec["args"]]
 from engines.core.errors import InputError, SourceError
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = high_water_kb()
 start = time.perf_counter()
 out = {"kind": "ok", "error_type": None, "message": "", "result": None}
 try:
@@ -55,7 +62,7 @@ except BaseException as exc:
     out.update(kind="crash", error_type=type(exc).__name__, message=str(exc)[:500],
                traceback=traceback.format_exc()[-3000:])
 out["seconds"] = time.perf_counter() - start
-out["growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+out["growth_mb"] = (high_water_kb() - before) / 1024
 Path(spec["out"]).write_text(json.dumps(out))
 """
 
