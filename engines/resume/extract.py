@@ -12,10 +12,9 @@ import io
 import logging
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 
-from engines.core.documents import read_document
+from engines.core.documents import pdf_lines, pdf_page_count, read_document
 from engines.core.errors import InputError
 from engines.core.progress import Progress, null_progress, scaled
 
@@ -110,43 +109,19 @@ class ResumeText:
     layout_tables: int = 0
 
 
-def _pdf_page_count(data: bytes) -> int | None:
-    """Pages of an unencrypted PDF, cheaply, or None (read_document then says what is wrong)."""
-    from pypdf import PdfReader
+def _pdf_lines(data: bytes, filename: str, pages: int) -> tuple[str, bool]:
+    """Pypdf's text with its line breaks kept, and whether the layout looks like several columns.
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            return None if reader.is_encrypted else len(reader.pages)
-    except Exception:  # noqa: BLE001 (damaged files are diagnosed by read_document)
-        return None
-
-
-def _pdf_lines(data: bytes, pages: int) -> tuple[str, bool]:
-    """Pypdf's text with its line breaks kept, and whether the layout looks like several columns."""
-    from pypdf import PdfReader
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            reader.decrypt("")
-        texts: list[str] = []
-        gapped = lines = 0
-        for number in range(min(pages, len(reader.pages))):
-            page = reader.pages[number]
-            try:
-                texts.append(page.extract_text() or "")
-                if number < 3:  # the layout of the first pages is enough to see columns
-                    for line in (page.extract_text(extraction_mode="layout") or "").splitlines():
-                        if line.strip():
-                            lines += 1
-                            gapped += bool(re.search(r"\S {8,}\S", line.strip()))
-            except Exception as exc:  # noqa: BLE001 (one damaged page is skipped; read_document noted it)
-                log.info("page %d unreadable: %s", number + 1, exc)
-                texts.append("")
+    Read in the sandbox (engines.core.documents.pdf_lines, issue 26): a hostile PDF costs a worker process, never
+    the server's memory or time.
+    """
+    texts, layouts = pdf_lines(data, filename, pages, layout_pages=3)  # the first pages show the columns
+    gapped = lines = 0
+    for layout in layouts:
+        for line in layout.splitlines():
+            if line.strip():
+                lines += 1
+                gapped += bool(re.search(r"\S {8,}\S", line.strip()))
     return "\n".join(texts), lines > 0 and gapped / lines > 0.3
 
 
@@ -307,10 +282,10 @@ def read_resume_file(
     data = bytes(data)
     lower = filename.lower()
     if lower.endswith(".pdf"):
-        count = _pdf_page_count(data)
+        count = pdf_page_count(data, filename)
         if count is not None and count > max_pages:
             raise InputError(
-                f"`{filename}` has {count} pages; a resume is one to three (this analyzer reads at most {max_pages}). "
+                f"`{filename}` has {count:,} pages; a resume is one to three (this analyzer reads at most {max_pages}). "
                 "Upload the resume alone, not a portfolio or a document that contains it."
             )
     try:
@@ -323,7 +298,7 @@ def read_resume_file(
     tables, table_share, columns, layout = 0, 0.0, False, 0
     if document.kind == "pdf":
         progress(0.7, "Reading the lines of the PDF")
-        raw, columns = _pdf_lines(data, document.pages or max_pages)
+        raw, columns = _pdf_lines(data, filename, document.pages or max_pages)
         pages = document.pages or 1
     elif document.kind == "docx":
         raw, tables, table_share, layout = _docx_lines(data)

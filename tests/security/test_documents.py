@@ -339,3 +339,21 @@ def test_a_normal_pdf_still_reads_with_progress():
     data = text_pdf([["The council approved the new transport plan after a long debate."], ["Page two."]])
     document = read_document(data, "plan.pdf", progress=lambda f, m: reports.append(f))
     assert document.pages == 2 and "transport plan" in document.text and reports[-1] == 1.0
+
+
+# --- the resume analyzer reads its PDFs' lines and page count through the same worker -------------------------------
+RESUME = "engines.resume.extract:read_resume_file"
+
+
+def test_the_resume_analyzer_refuses_a_120k_page_pdf_without_parsing_it_in_the_server():
+    """Before: its own page count walked the whole page tree in the server process (6.2 s, +170 MB)."""
+    outcome = measure(RESUME, many_pages_pdf(120_000), "huge.pdf", timeout_s=120)
+    check(outcome, match="120,000 pages")
+    assert outcome.growth_mb < 150, str(outcome)  # the imports of a fresh process; the PDF is read in the worker
+
+
+def test_the_resume_analyzer_keeps_the_text_page_of_a_pdf_with_an_inflating_page():
+    """Before: 17.2 s and +262 MB in the server process (pypdf inflating the 70 MB page there)."""
+    outcome = measure(RESUME, inflating_page_pdf(70, with_text_page=True), "mixed.pdf", timeout_s=120)
+    assert outcome.kind in ("ok", "refused") and outcome.seconds < TIME_LIMIT_S, str(outcome)
+    assert outcome.growth_mb < 150, str(outcome)
