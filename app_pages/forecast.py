@@ -348,7 +348,9 @@ def render_forecast() -> None:
         st.info(note, icon="ℹ️")
     st.download_button(
         "Download this forecast (CSV)",
-        future.to_csv(index=False),
+        # Built when clicked: the button then needs no media file per run, which a quick rerun (another click while
+        # the page draws) could drop before the browser checked it (a 404 under load, seen by the 8-session run).
+        lambda: future.to_csv(index=False),
         file_name=f"forecast-{data.dataset.value}-{choice.value}.csv",
         mime="text/csv",
         key="forecast_download",
