@@ -8,6 +8,7 @@ is only needed by three of the tabs, so it is imported when one of them is drawn
 
 from __future__ import annotations
 
+import base64
 import io
 import tempfile
 import uuid
@@ -243,6 +244,13 @@ def example_zip(per_class: int = EXAMPLE_PER_CLASS, seed: int = 0) -> bytes:
             for i in range(per_class):
                 archive.writestr(f"shapes/{kind}/{i:03d}.png", png_bytes(shape_picture(kind, rng)))
     return buffer.getvalue()
+
+
+def inline_png(picture: Image.Image) -> str:
+    """A small picture as a ``data:`` URI (an 80x80 digit is a few hundred bytes)."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def digit_picture(grid: np.ndarray, scale: int = 12) -> Image.Image:
@@ -584,13 +592,19 @@ def render_digits_result(result: dg.DigitsResult) -> None:
     if result.mistakes:
         st.markdown("#### Its most confident mistakes")
         split = digits_split()
-        shown = result.mistakes[:12]
-        columns = st.columns(6)
-        for i, mistake in enumerate(shown):
-            columns[i % 6].image(
-                digit_picture(split.x_test[mistake.index], scale=10),
-                caption=f"a {mistake.true_label}, read as {mistake.predicted} ({ui.percent(mistake.confidence, 0)})",
-            )
+        # Inline pictures (data URIs), not st.image: twelve media files per run, which a quick rerun (a click while
+        # they load) drops before the browser fetched them, left broken pictures under load (the 8-session run).
+        cells = "".join(
+            '<figure style="margin:0; text-align:center">'
+            f'<img src="{inline_png(digit_picture(split.x_test[m.index], scale=10))}" width="80" height="80" '
+            f'alt="a {m.true_label} read as {m.predicted}"/><figcaption style="font-size:0.85rem; color:#6b7280">'
+            f"a {m.true_label}, read as {m.predicted} ({ui.percent(m.confidence, 0)})</figcaption></figure>"
+            for m in result.mistakes[:12]
+        )
+        st.markdown(
+            f'<div style="display:grid; grid-template-columns:repeat(6, 1fr); gap:12px">{cells}</div>',
+            unsafe_allow_html=True,
+        )
 
 
 def render_try_digit(result: dg.DigitsResult) -> None:
