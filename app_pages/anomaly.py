@@ -407,7 +407,7 @@ def render_alerts() -> None:
         if st.button("Send a test alert", key="anomaly_webhook_test"):
             if error:  # nothing is sent: the reason is the one above
                 st.session_state.pop(WEBHOOK_TEST, None)
-                st.error(f"Webhook: failed: {error}")
+                st.error(f"Webhook: failed: {ui.escape_markdown(error)}")
             else:  # posted on a worker thread: the page never waits for the receiver
                 payload = {"text": "Test alert from the anomaly monitor", "severity": "info"}
                 st.session_state[WEBHOOK_TEST] = (url.strip(), webhooks.post_in_background(url, payload))
@@ -565,7 +565,7 @@ def render_upload() -> None:
         st.caption("No file yet: the example CSV above is scored instead.")
         name, payload = "example-metric.csv", example_csv()
     else:
-        name, payload = upload.name, upload.getvalue()
+        name, payload = ui.upload_name(upload), upload.getvalue()
     try:
         user, report = an.read_user_csv(payload, name)
         result = an.detect(user, an.DetectConfig(cooldown=int(cooldown)))
@@ -573,7 +573,8 @@ def render_upload() -> None:
         st.error(str(exc))
         return
     st.success(
-        f"Read `{report.value_column}` by `{report.date_column}`: {report.points:,} {report.freq_label} points; "
+        f"Read `{ui.upload_name(report.value_column)}` by `{ui.upload_name(report.date_column)}`: "
+        f"{report.points:,} {report.freq_label} points; "
         f"{len(result.detections):,} anomalies flagged."
     )
     show_notes(user.notes)
