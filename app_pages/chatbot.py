@@ -31,6 +31,7 @@ from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.encoder_identity import NO_ENCODER
 from engines.registry import get_demo
 
+STREAM_S = 0.4  # the answer is typed out within this long, however long it is
 DEMO = get_demo("chatbot")
 TAB_KEY = "kb_tab"
 MESSAGES = "kb_messages"
@@ -190,7 +191,7 @@ def render_chat(make_bot: Callable[[], Chatbot], llm_note: str) -> None:
             st.markdown(ui.escape_markdown(question))
         with st.chat_message("assistant"):
             answer = make_bot().respond(question)
-            st.write_stream(stream_words(ui.escape_markdown(answer.text), delay=0.01))
+            st.write_stream(stream_words(ui.escape_markdown(answer.text), delay=0.01, total_s=STREAM_S))
             messages += [
                 {"role": "user", "content": question},
                 {"role": "assistant", "content": answer.text, "answer": answer},

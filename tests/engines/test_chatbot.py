@@ -563,6 +563,15 @@ def test_is_instruction_false_positives_on_tutorial_prose(text):
     assert not is_instruction(text)
 
 
+def test_stream_words_types_a_long_answer_within_its_total():
+    import time
+
+    text = " ".join(["word"] * 400)
+    start = time.perf_counter()
+    assert "".join(stream_words(text, delay=0.01, total_s=0.2)) == text
+    assert time.perf_counter() - start < 1.0  # 400 words at 10 ms would take 4 s
+
+
 def test_stream_words_reassembles_the_text():
     text = "An answer  with two spaces [1] and a citation [2]."
     words = list(stream_words(text))
