@@ -46,6 +46,15 @@ def test_budget_reads_cgroup_v1_and_the_override(tmp_path, monkeypatch):
     assert threads.available_cpus(tmp_path) == (3, "GALLERY_THREADS")
 
 
+def configured_in_fresh_interpreter(code: str, threads: str):
+    """Run ``code`` in a new interpreter with a GALLERY_THREADS budget and no thread variables set; its last line as
+    JSON."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "MKL_", "GOMP_", "KMP_"))}
+    env |= {"GALLERY_THREADS": threads, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def test_configure_sizes_every_pool_before_the_libraries_load():
     """In a fresh interpreter with a 2-CPU budget: OpenMP, BLAS and torch get one thread, OpenMP sleeps."""
     code = (
@@ -58,10 +67,7 @@ def test_configure_sizes_every_pool_before_the_libraries_load():
         " 'GOMP_SPINCOUNT', 'OPENBLAS_NUM_THREADS')}, 'torch': torch.get_num_threads(),"
         " 'sklearn': _openmp_effective_n_threads()}))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "MKL_", "GOMP_", "KMP_"))}
-    env |= {"GALLERY_THREADS": "2", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
-    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    facts = configured_in_fresh_interpreter(code, threads="2")
     assert facts["env"] == {
         "OMP_NUM_THREADS": "1",
         "OMP_WAIT_POLICY": None,  # one thread: no OpenMP worker to spin
@@ -79,10 +85,7 @@ def test_configure_quiets_openmp_and_sizes_blas_on_a_bigger_budget():
         "print(json.dumps({k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT',"
         " 'OPENBLAS_NUM_THREADS')}))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "MKL_", "GOMP_", "KMP_"))}
-    env |= {"GALLERY_THREADS": "8", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+    assert configured_in_fresh_interpreter(code, threads="8") == {
         "OMP_NUM_THREADS": "4",
         "OMP_WAIT_POLICY": "PASSIVE",
         "GOMP_SPINCOUNT": "0",

@@ -18,7 +18,7 @@ import pytest
 
 from engines.core.documents import MAX_DOCX_XML, MAX_PDF_DECLARED_PAGES, read_document
 from engines.core.errors import InputError
-from tests.sample_files import docx_bytes, text_pdf
+from tests.sample_files import docx_bytes, pdf_of, text_pdf
 from tests.security.measure import MEMORY_LIMIT_MB, TIME_LIMIT_S, measure
 
 TARGET = "engines.core.documents:read_document"
@@ -77,18 +77,7 @@ def lie_about_sizes(data: bytes, name: str, size: int) -> bytes:
 
 def pdf(objects: list[bytes], root: int = 1) -> bytes:
     """A PDF of the given objects (numbered from 1), with a correct cross-reference table."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.5\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + obj + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref))
-    return out.getvalue()
+    return pdf_of(objects, root, version=b"1.5")
 
 
 def flate(data: bytes) -> bytes:
