@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
-from engines.core import jobs
+from engines.core import jobs, stacks
 from engines.core.lifecycle import DISK, SHIPPED, TRAINED, ModelRequest
 
 T = TypeVar("T")
@@ -227,7 +227,10 @@ def warm_up(
     encoder.
     """
     state = WarmUp()
-    then = ((ENCODER, _load_encoder),) if then is None else then
+    if then is None:
+        then = ((ENCODER, _load_encoder),) if stacks.has(stacks.ML) else ()
+        if not then:
+            stacks.log_skipped(stacks.ML, f"Warming up the {ENCODER}")
 
     def run() -> None:
         try:

@@ -60,6 +60,50 @@ def source_caption(
     st.caption(f"**Data:** {link} · {provenance} · {licence}  \n**Model:** {model_title}{note}")
 
 
+def needs_stack(stack: str, what: str, *, modules: tuple[str, ...] | None = None, stop: bool = False) -> bool:
+    """Whether ``stack`` (``engines.core.stacks``) is installed; if not, one calm box says what needs it, why it is
+    optional and the command that installs it, and with ``stop`` the page ends there.
+
+    Args:
+        stack: ``ml``, ``media`` or ``sphinx``.
+        what: What needs it, as the subject of a sentence ("The LSTM language model").
+        modules: The modules this part needs (default: the whole stack's).
+        stop: End the page after the box (the whole demo needs the stack).
+    """
+    from engines.core import stacks
+
+    if stacks.has(stack, modules):
+        return True
+    st.info(stacks.explain(stack, what, modules), icon="🧩")
+    if stop:
+        st.stop()
+    return False
+
+
+def require_stacks(demo: Demo) -> None:
+    """Before a page imports its engine: when a stack the demo cannot run without is missing, show the title, the
+    pitch and the box that says what to install, and end the page (nothing of it could work)."""
+    from engines.core import stacks
+
+    lacking = [stack for stack in demo.needs if not stacks.has(stack)]
+    if not lacking:
+        return
+    st.title(f"{demo.icon} {demo.title}")
+    st.markdown(f"**{demo.pitch}**")
+    for stack in lacking:
+        needs_stack(stack, f"This demo ({', '.join(demo.techniques[:2])})")
+    st.caption("Every other demo of the gallery works without it: pick one in the sidebar.")
+    st.stop()
+
+
+def stack_caption(stack: str, text: str) -> None:
+    """One calm caption for a part that answers without ``stack``: ``text`` says what answers instead."""
+    from engines.core import stacks
+
+    spec = stacks.STACKS[stack]
+    st.caption(f"ℹ️ {text} ({spec.name} is not installed on this server; `{spec.install}` adds it.)")
+
+
 @contextmanager
 def progress_status(label: str) -> Iterator[Progress]:
     """A status box with a progress bar; yields the engine's ``progress`` callback."""

@@ -24,12 +24,20 @@ from engines.core import threads
 
 
 def engines_with_shipped(only: list[str] | None = None) -> dict[str, Any]:
-    """Registry key -> engine module, for the engines that ship models (``only``: those keys)."""
+    """Registry key -> engine module, for the engines that ship models (``only``: those keys).
+
+    A demo whose stack is not installed (``Demo.needs``) is left out, with one info line in the log.
+    """
+    from engines.core import stacks
     from engines.registry import DEMOS
 
     found = {}
     for demo in DEMOS:
         if only and demo.key not in only:
+            continue
+        lacking = [stack for stack in demo.needs if not stacks.has(stack)]
+        if lacking:  # a reduced install: its engine cannot even be imported here
+            stacks.log_skipped(lacking[0], f"The shipped models of {demo.title}")
             continue
         module = importlib.import_module(demo.engine)
         if hasattr(module, "shipped_requests"):

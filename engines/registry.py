@@ -26,6 +26,8 @@ class Demo:
         techniques: Short names of the methods it shows.
         page: Page script, relative to the repository root.
         engine: Engine module (dotted path).
+        needs: The optional stacks (``engines.core.stacks``) without which the demo cannot run at all; a demo
+            that only loses a part (and says what answers instead) lists none.
     """
 
     key: str
@@ -36,6 +38,7 @@ class Demo:
     techniques: tuple[str, ...]
     page: str
     engine: str
+    needs: tuple[str, ...] = ()
 
     @property
     def page_path(self) -> Path:
@@ -103,6 +106,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         page="app_pages/textgen.py",
         engine="engines.textgen",
+        needs=("ml",),
     ),
     Demo(
         key="chatbot",
@@ -164,6 +168,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         page="app_pages/imageclf.py",
         engine="engines.imageclf",
+        needs=("ml",),
     ),
     Demo(
         key="detect",
@@ -179,6 +184,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         page="app_pages/detect.py",
         engine="engines.detect",
+        needs=("media",),
     ),
     Demo(
         key="voice",
@@ -194,6 +200,7 @@ DEMOS: tuple[Demo, ...] = (
         ),
         page="app_pages/voice.py",
         engine="engines.speech",
+        needs=("media",),
     ),
     Demo(
         key="churn",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from engines.core import stacks
 from engines.core.errors import InputError, SourceError
 from engines.core.progress import Progress, null_progress, scaled
 from engines.core.settings import hub_allowed, model_dir
@@ -78,6 +79,8 @@ class ResolvedModel:
     @property
     def notice(self) -> str:
         """One sentence for the page: which model is in use."""
+        if self.is_offline and stacks.unavailable(stacks.ML) in self.notes:
+            return f"{self.spec.title} is not available: {stacks.unavailable(stacks.ML)} Using {self.spec.offline}."
         if self.is_offline:
             return f"{self.spec.title} is not available here; using {self.spec.offline}."
         return f"{self.spec.title} ({self.kind})."
@@ -147,6 +150,10 @@ def resolve_model(spec: ModelSpec, progress: Progress = null_progress) -> Resolv
     Returns:
         Where the model is, or the offline fallback. Never raises for a missing model.
     """
+    lacking = stacks.missing(stacks.ML)
+    if lacking:  # a pretrained model needs torch and transformers: the engine's own offline model answers
+        progress(1.0, f"Using {spec.offline}")
+        return ResolvedModel(spec, "offline model", None, (stacks.unavailable(stacks.ML),))
     notes: list[str] = []
     root = model_dir()
     if root is not None and (root / spec.name / spec.marker).is_file():
