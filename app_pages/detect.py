@@ -27,11 +27,14 @@ from engines.core import settings
 from engines.core.errors import InputError, SourceError
 from engines.core.images import read_image, read_image_isolated
 from engines.core.uploads import MAX_UPLOAD_BYTES
-from engines.detect.detectors import OFFLINE_DETECTORS, Detection, Detector
-from engines.detect.drawing import annotate
-from engines.detect.live import LiveSession
-from engines.detect.video import VIDEO_EXTENSIONS, annotate_video, pan_frames, write_webm
 from engines.registry import get_demo
+
+ui.require_stacks(get_demo("detect"))  # before the engine imports below: they load OpenCV
+
+from engines.detect.detectors import OFFLINE_DETECTORS, Detection, Detector  # noqa: E402
+from engines.detect.drawing import annotate  # noqa: E402
+from engines.detect.live import LiveSession  # noqa: E402
+from engines.detect.video import VIDEO_EXTENSIONS, annotate_video, pan_frames, write_webm  # noqa: E402
 
 DEMO = get_demo("detect")
 TAB_KEY = "det_tab"

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from engines.core import stacks
 from engines.registry import DEMOS, SECTIONS, by_section
 
 CARDS_PER_ROW = 3
@@ -28,6 +29,9 @@ for section, demos in by_section().items():
                 st.subheader(f"{demo.icon} {demo.title}")
                 st.write(demo.pitch)
                 st.markdown(" ".join(f":violet-badge[{t}]" for t in demo.techniques))
+                for stack in (s for s in demo.needs if not stacks.has(s)):  # a reduced install (see the demo page)
+                    spec = stacks.STACKS[stack]
+                    st.caption(f"🧩 Needs {spec.name}, not installed on this server: `{spec.install}`")
                 st.page_link(demo.page, label="Open the demo", icon="▶️")
 
 with st.expander("About this gallery"):

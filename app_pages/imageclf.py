@@ -28,11 +28,14 @@ from app_pages.jobs import TrainingJob
 from engines.core.errors import InputError, SourceError
 from engines.core.images import read_image_isolated
 from engines.core.uploads import MAX_UPLOAD_BYTES
-from engines.imageclf import digits as dg
-from engines.imageclf import digits_store, zipdata
-from engines.imageclf import optimize as opt
-from engines.imageclf.images import Preprocess, preprocessed_preview, read_image, to_digit_grid
 from engines.registry import get_demo
+
+ui.require_stacks(get_demo("imageclf"))  # before the engine imports below: they load torch
+
+from engines.imageclf import digits as dg  # noqa: E402
+from engines.imageclf import digits_store, zipdata  # noqa: E402
+from engines.imageclf import optimize as opt  # noqa: E402
+from engines.imageclf.images import Preprocess, preprocessed_preview, read_image, to_digit_grid  # noqa: E402
 
 DEMO = get_demo("imageclf")
 TAB_KEY = "ic_tab"

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages import ui
-from engines.core import system
+from engines.core import stacks, system
 
 
 def public_source(row: dict[str, str]) -> dict[str, str]:
@@ -126,4 +126,17 @@ else:
 st.subheader("Versions")
 st.dataframe(
     pd.DataFrame(list(system.versions().items()), columns=["package", "version"]), hide_index=True, width="stretch"
+)
+st.markdown("**Optional stacks** (a deployer may leave them out; the demos that need one say so)")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "stack": f"{spec.name} ({spec.contents})",
+            "installed": "yes" if stacks.has(key) else "no: " + ", ".join(stacks.missing(key)) + " missing",
+            "install with": spec.install,
+        }
+        for key, spec in stacks.STACKS.items()
+    ),
+    hide_index=True,
+    width="stretch",
 )

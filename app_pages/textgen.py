@@ -15,15 +15,18 @@ import streamlit as st
 
 from app_pages import jobs, ui
 from app_pages.jobs import TrainingJob
-from engines import textgen as tg
 from engines.core import threads
 from engines.core.errors import InputError, SourceError
 from engines.core.hashing import sha256_bytes, sha256_file
 from engines.core.settings import hub_allowed
 from engines.core.uploads import MAX_UPLOAD_BYTES
 from engines.registry import get_demo
-from engines.textgen import gpt2
-from engines.textgen.build_default import nanogpt_split
+
+ui.require_stacks(get_demo("textgen"))  # before the engine imports below: they load torch
+
+from engines import textgen as tg  # noqa: E402
+from engines.textgen import gpt2  # noqa: E402
+from engines.textgen.build_default import nanogpt_split  # noqa: E402
 
 DEMO = get_demo("textgen")
 PROMPT_KEY = "tg_prompt"
