@@ -23,7 +23,7 @@ from engines.chatbot.dialogue import train_intents
 from engines.chatbot.index import PassageIndex
 from engines.chatbot.knowledge import MAX_SOURCES, Passage, default_sources, passages, upload_source
 from engines.chatbot.retrieval import ENCODER_TOKENS, Mode, Retriever, remember_stems
-from engines.core import jobs
+from engines.core import jobs, stacks
 from engines.core.documents import DOCUMENT_EXTENSIONS, read_document
 from engines.core.errors import InputError, SourceError
 from engines.core.lifecycle import ModelRequest
@@ -348,16 +348,21 @@ previous question's words. Uploaded documents last for the session and are never
 
 
 # ------------------------------------------------------------------ the page
+NO_MINILM = (
+    f"BM25 alone: MiniLM needs {stacks.STACKS[stacks.ML].name}, not installed here (`{stacks.STACKS[stacks.ML].install}`)"
+    if not stacks.has(stacks.ML)
+    else "MiniLM is not installed here, so BM25 alone"
+)
 base_passages, identity = knowledge(ui.settings_key())
 index, rebuild = knowledge_index(base_passages, identity)
-loaded = minilm.loaded_encoder() if identity != NO_ENCODER else (None, "MiniLM is not installed here, so BM25 alone")
+loaded = minilm.loaded_encoder() if identity != NO_ENCODER else (None, NO_MINILM)
 encoder, where = loaded if loaded is not None else (None, None)
 index_key = "" if index is None else chat_index.request(base_passages, identity).key
 base = base_retriever(ui.settings_key(), index_key, index is not None and encoder is not None, index, encoder)
 if base.has_dense:
     encoder_notice = getattr(where, "notice", str(where))
 else:
-    encoder_notice = getattr(where, "notice", None) or str(where or "MiniLM is not installed here, so BM25 alone")
+    encoder_notice = getattr(where, "notice", None) or str(where or NO_MINILM)
 waiting = ""
 if not base.has_dense and identity != NO_ENCODER and (loaded is None or (encoder is not None and rebuild)):
     waiting = "the knowledge base's embeddings are being rebuilt" if loaded is not None else "MiniLM is loading"

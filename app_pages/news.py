@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import lifecycle, minilm, ui
 from engines import news
-from engines.core import jobs, settings
+from engines.core import jobs, settings, stacks
 from engines.core.errors import InputError, SourceError
 from engines.encoder_identity import NO_ENCODER
 from engines.registry import get_demo
@@ -240,7 +240,8 @@ if mode == SAMPLE:
 loaded = minilm.loaded_encoder()
 if loaded is not None:
     encoder, where = loaded
-    encoder_name = getattr(where, "notice", "") if encoder is not None else "word hashing (MiniLM not found)"
+    no_minilm = "MiniLM not found" if stacks.has(stacks.ML) else stacks.unavailable(stacks.ML)
+    encoder_name = getattr(where, "notice", "") if encoder is not None else f"word hashing ({no_minilm})"
 elif vectors_job is not None:
     encoder_name = "word hashing for now (MiniLM is loading; the page switches when it is ready)"
     minilm.switch_when_ready(

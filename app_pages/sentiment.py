@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import lifecycle, minilm, on_demand, ui
 from engines import sentiment
-from engines.core import jobs
+from engines.core import jobs, stacks
 from engines.core.errors import InputError, SourceError
 from engines.core.text import detect_language, text_column
 from engines.core.uploads import FORMULA_NOTE, MAX_UPLOAD_BYTES, defuse_formulas, read_table
@@ -19,6 +19,8 @@ LINES_KEY = "sentiment_lines"
 COLOURS = {"positive": "#16a34a", "neutral": "#6b7280", "negative": "#dc2626"}
 ICONS = {"positive": "😊", "neutral": "😐", "negative": "😞"}
 TRAIN, LOADING = "must be trained", "MiniLM is loading"  # why a model cannot answer yet
+NO_STACK = "needs the transformer stack"  # a reduced install: the model cannot run on this server at all
+NEEDS_ML = (*sentiment.NEEDS_ENCODER, sentiment.ModelName.HUB)
 FALLBACK = sentiment.ModelName.TFIDF_LR  # answers at once while a transformer trains, or when it cannot load
 FINE_TUNE_MINUTES = "4 to 5"  # measured: 4.5 minutes for the 3-epoch fine-tune on the bundled sample (issue 25)
 BATCH_EXAMPLE = "\n".join(
@@ -112,7 +114,10 @@ settings = ui.settings_key()
 config = sentiment.SentimentConfig(model=choice)
 title, fallback_title = sentiment.MODELS[choice]["title"], sentiment.MODELS[FALLBACK]["title"]
 model, source, why, wanted, fast = None, "", "", None, None
-if choice is sentiment.ModelName.HUB:
+if choice in NEEDS_ML and not stacks.has(stacks.ML):
+    why, fast = NO_STACK, sentiment.request(sentiment.SentimentConfig(model=FALLBACK), (resolved, frame))
+    ui.stack_caption(stacks.ML, f"{title} needs PyTorch: {fallback_title} answers instead")
+elif choice is sentiment.ModelName.HUB:
     model, hub_error = load_hub(resolved.sha256, settings)
     if model is None:
         st.warning(f"**Not available here.** {hub_error} Showing {fallback_title} instead.")
@@ -128,7 +133,7 @@ if model is None:
         served = lifecycle.serve(sentiment.sample_request(FALLBACK), what="the TF-IDF model")
         fallback = (served.model, served.source)
     model, source = fallback
-    if why not in ("", TRAIN, LOADING):
+    if why not in ("", TRAIN, LOADING, NO_STACK):
         st.warning(f"**{title} is not available here.** {why} Showing {fallback_title} instead.")
 note = lifecycle.source_note(lifecycle.Served(model, source, None)) if source else ""
 running = jobs.queue().get(wanted.job_key) if why == TRAIN else None
