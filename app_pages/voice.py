@@ -20,7 +20,7 @@ import streamlit as st
 from app_pages import jobs as background
 from app_pages import ui
 from app_pages import webrtc as rtc
-from engines.core import jobs, settings
+from engines.core import jobs, settings, stacks
 from engines.core.errors import InputError, SourceError
 from engines.core.hashing import sha256_file
 from engines.core.uploads import MAX_UPLOAD_BYTES
@@ -28,10 +28,11 @@ from engines.registry import ROOT, get_demo
 from engines.speech import transcript as tx
 from engines.speech.audio import AUDIO_EXTENSIONS, MAX_SECONDS, decode_audio, is_silent
 from engines.speech.live import LiveTranscriber
-from engines.speech.segments import Segment, transcribe
+from engines.speech.segments import SAMPLE_RATE, Segment, transcribe
 from engines.speech.translate import TARGETS, check_target
 
 DEMO = get_demo("voice")
+ui.require_stacks(DEMO)  # PyAV decodes every recording and streamlit-webrtc carries the microphone
 TAB_KEY = "vo_tab"
 RECOGNIZER_KEY = "vo_recognizer"
 TARGET_KEY = "vo_target"
@@ -53,6 +54,11 @@ ui.page_header(
     "talking. The transcript can be translated as it grows, and is scored for sentiment and keywords. Offline it "
     "runs CMU PocketSphinx, whose model ships inside its wheel; Whisper and the Marian translation models join "
     "when their weights can be loaded. No microphone connection? Record in the browser or upload a file.",
+)
+# PocketSphinx publishes wheels for Python 3.11-3.13 only: elsewhere Whisper (when its weights are here) transcribes
+# recordings and files, and what needs no recognizer stays.
+HAS_SPHINX = ui.needs_stack(
+    stacks.SPHINX, "The live transcript (and the offline recognizer)", modules=("pocketsphinx",)
 )
 
 
@@ -90,12 +96,17 @@ def translator(code: str, settings_key: tuple[str, ...]):
 
 
 def chosen_recognizer():
-    """The recognizer picked in the controls (Whisper falls back to PocketSphinx when it cannot load)."""
-    if st.session_state.get(RECOGNIZER_KEY, SPHINX) == WHISPER:
+    """The recognizer picked in the controls (Whisper falls back to PocketSphinx when it cannot load).
+
+    Without PocketSphinx: Whisper, or ``(None, why not)`` when it cannot load either.
+    """
+    if not HAS_SPHINX or st.session_state.get(RECOGNIZER_KEY, SPHINX) == WHISPER:
         with st.spinner("Loading Whisper…"):
             model, notice = whisper_recognizer(ui.settings_key())
         if model is not None:
             return model, notice
+        if not HAS_SPHINX:
+            return None, notice
         st.warning(f"**Whisper is not available here,** so PocketSphinx listens instead. {notice}", icon="📦")
     with st.spinner("Loading PocketSphinx…"):
         return sphinx_recognizer(), "ships inside the pocketsphinx wheel (offline)"
@@ -105,7 +116,8 @@ def controls():
     """Recognizer and target language, shared by every tab."""
     left, right = st.columns(2)
     with left:
-        st.selectbox("Recognizer", list(RECOGNIZER_TITLES), format_func=RECOGNIZER_TITLES.get, key=RECOGNIZER_KEY)
+        offered = list(RECOGNIZER_TITLES) if HAS_SPHINX else [WHISPER]
+        st.selectbox("Recognizer", offered, format_func=RECOGNIZER_TITLES.get, key=RECOGNIZER_KEY)
     with right:
         st.selectbox(
             "Translate into",
@@ -133,7 +145,15 @@ def controls():
                     icon="🌐",
                 )
     translation = f" · **Translation:** {model.name} ({model.notice})" if model is not None else ""
-    st.caption(f"**Model:** {recognizer.name} · {where}{translation}  \n**Data:** your voice, a recording or a file")
+    if recognizer is None:
+        st.caption(
+            "**Model:** no speech recognizer on this server: PocketSphinx is not installed and Whisper is not "
+            f"available ({where}). Recordings can still be played back; the model table is under 🪪."
+        )
+    else:
+        st.caption(
+            f"**Model:** {recognizer.name} · {where}{translation}  \n**Data:** your voice, a recording or a file"
+        )
     return recognizer, target, model
 
 
@@ -172,6 +192,17 @@ def transcript_table(segments: list[Segment], translations: list[str], target: s
     return pd.DataFrame(rows)
 
 
+def transcribe_audio(recognizer, samples, progress=None) -> list[Segment]:
+    """Final segments of a whole clip. Without PocketSphinx (whose endpointer cuts the utterances) Whisper hears
+    the clip in 30-second pieces and gives one segment for all of it."""
+    if HAS_SPHINX:
+        return transcribe(recognizer, samples, progress)
+    text = recognizer.transcribe_samples(samples)
+    if progress is not None:
+        progress(1.0, "transcribed in one piece")
+    return [Segment(text, 0.0, len(samples) / SAMPLE_RATE)] if text else []
+
+
 # ------------------------------------------------------------------ 🎙️ live microphone
 def live_transcriber(recognizer) -> LiveTranscriber:
     """This listener's transcriber, kept across reruns (a new one when the recognizer changes)."""
@@ -182,6 +213,12 @@ def live_transcriber(recognizer) -> LiveTranscriber:
 
 
 def render_live(recognizer, target: str, model) -> None:
+    if not HAS_SPHINX:  # Whisper streams through PocketSphinx's endpointer too
+        st.caption(
+            "The live transcript needs PocketSphinx (see above). **⏺️ Record or upload** records in the browser "
+            "or reads a file instead."
+        )
+        return
     live = live_transcriber(recognizer)
     ice = rtc.ice_config()
     if ice.problem:
@@ -273,7 +310,7 @@ def sample_work(recognizer, path: Path) -> tuple[str, str, Callable[[jobs.Job], 
 
     def work(job: jobs.Job) -> tuple:
         audio = decode_audio(path.read_bytes(), path.name)
-        segments = transcribe(recognizer, audio.samples, job.report)
+        segments = transcribe_audio(recognizer, audio.samples, job.report)
         tx.analyse(segments)  # imports VADER here rather than in the visitor's click
         return audio, segments
 
@@ -305,7 +342,7 @@ def render_file(recognizer, target: str, model) -> None:
         if choice is not None:
             sample_path, reference = samples[choice]
             data, name = sample_path.read_bytes(), sample_path.name
-            if sample_path == SAMPLE and st.session_state.get(RECOGNIZER_KEY, SPHINX) == SPHINX:
+            if sample_path == SAMPLE and HAS_SPHINX and st.session_state.get(RECOGNIZER_KEY, SPHINX) == SPHINX:
                 # Ready before Transcribe is pressed; started here, not on arrival, so it never competes with
                 # the live microphone's recognizer on the first tab.
                 background.warm(*sample_work(recognizer, SAMPLE))
@@ -324,6 +361,10 @@ def render_file(recognizer, target: str, model) -> None:
             data, name = upload.getvalue(), ui.upload_name(upload)
     if data is None:
         return
+    if recognizer is None:
+        st.audio(data)
+        st.caption("Transcribing needs a recognizer: PocketSphinx or a Whisper model (see above).")
+        return
     if st.button("Transcribe", type="primary", key="vo_go"):
         try:
             if sample_path is not None:  # a sample: its transcription was started when the page opened
@@ -336,7 +377,7 @@ def render_file(recognizer, target: str, model) -> None:
                         "again closer to the microphone, or pick another file."
                     )
                 with ui.progress_status(f"Listening to {audio.seconds:.0f} s of audio") as progress:
-                    segments = transcribe(recognizer, audio.samples, progress)
+                    segments = transcribe_audio(recognizer, audio.samples, progress)
             st.session_state[FILE_RESULT] = (name, audio, segments, reference, recognizer.name)
         except InputError as exc:
             st.error(str(exc))
@@ -411,7 +452,7 @@ time, without the sentences around it. Nothing you say is stored: audio lives in
 
 def render_about(recognizer) -> None:
     st.markdown(ABOUT)
-    st.caption(f"In use now: {recognizer.name}.")
+    st.caption(f"In use now: {recognizer.name if recognizer is not None else 'no recognizer (see above)'}.")
 
 
 # ------------------------------------------------------------------ the page

@@ -225,3 +225,34 @@ def test_the_about_tab_describes_the_models(stream):
     at = open_page("voice")
     open_tab(at, TAB, ABOUT)
     assert any("PocketSphinx" in m and "Whisper" in m and "Marian" in m for m in texts(at.markdown))
+
+
+def test_without_pocketsphinx_a_whisper_model_still_transcribes_a_recording(stream, tmp_path, monkeypatch):
+    """PocketSphinx has wheels for Python 3.11-3.13 only: elsewhere the page says why, and Whisper (when its
+    weights are here) transcribes recordings whole, without PocketSphinx's endpointer."""
+    from engines.core import stacks
+    from engines.speech import sphinx, vad
+    from engines.speech.whisper import WHISPER_TINY_EN
+    from tests.tiny_speech import make_tiny_whisper
+
+    found = stacks._found
+    monkeypatch.setattr(stacks, "_found", lambda module: module != "pocketsphinx" and found(module))
+
+    def absent(*args, **kwargs):
+        raise AssertionError("pocketsphinx is not installed here")
+
+    monkeypatch.setattr(vad.UtteranceSplitter, "__init__", absent)
+    monkeypatch.setattr(sphinx.SphinxRecognizer, "__init__", absent)
+    make_tiny_whisper(tmp_path / "models" / WHISPER_TINY_EN.name)
+    monkeypatch.setenv("GALLERY_MODEL_DIR", str(tmp_path / "models"))
+    at = open_page("voice")
+    assert any("PocketSphinx" in i and "requirements/media.txt" in i for i in texts(at.info)), texts(at.info)
+    assert any("Whisper" in c for c in texts(at.caption)), "Whisper is the recognizer now"
+    open_tab(at, TAB, FILE)
+    at.button(key="vo_go").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    # A random tiny Whisper says nothing useful: either its words or "no words", but an answer either way.
+    said = any("Transcribed by Whisper" in c for c in texts(at.caption))
+    assert said or any("No words were recognised" in w for w in texts(at.warning))
+    open_tab(at, TAB, LIVE)
+    assert any("live transcript needs PocketSphinx" in c for c in texts(at.caption))
