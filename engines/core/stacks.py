@@ -125,9 +125,7 @@ def explain(stack: str, what: str, modules: tuple[str, ...] | None = None) -> st
             f"and this server runs Python {python_version()}."
         )
     elif stack == SPHINX:
-        reason = (
-            f"The offline recognizer PocketSphinx (`pocketsphinx`, {spec.contents}) is not installed on this server."
-        )
+        reason = "The offline recognizer PocketSphinx (`pocketsphinx`, about 40 MB) is not installed on this server."
     else:
         reason = f"This server was deployed without {spec.name} ({spec.contents}; missing here: {names}): {spec.why}."
     return f"**{what} needs {spec.name}.** {reason} To turn it on, run `{spec.install}` and restart the app."
