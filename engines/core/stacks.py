@@ -65,10 +65,10 @@ STACKS: dict[str, Stack] = {
     MEDIA: Stack(
         key=MEDIA,
         name="the camera and audio stack",
-        contents="OpenCV, PyAV and streamlit-webrtc",
+        contents="OpenCV, PyAV and streamlit-webrtc, about 330 MB",
         requirements="requirements/media.txt",
         modules=("cv2", "av", "streamlit_webrtc", "aiortc"),
-        why="it is optional because it needs native libraries that some hosts lack",
+        why="it is optional because only two demos use it, and their live streams need a TURN relay on most hosts",
     ),
     SPHINX: Stack(
         key=SPHINX,
