@@ -47,6 +47,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MAX_MESSAGE_CHARS = 10_000  # an SMS is 160 characters a part; a long email fits too
 MAX_BATCH = 10_000  # messages classified per batch upload
 MAX_EXPLAIN_WORDS = 300  # occlusion costs one prediction per word
+# Explained tokens: a link, a money amount, a word (inner apostrophes, "&", "+" and hyphens kept: "T&Cs",
+# "18+", "e-mail") or a run of punctuation, so "WINNER!!" is two tokens, "WINNER" and "!!".
+TOKEN_RE = re.compile(r"(?:https?://|www\.)\S+|[£$€]?\w+(?:['’&.,+-]\w+)*\+?%?|[^\w\s]+")
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas")
 
 SMS_SPAM = DatasetSpec(
@@ -322,13 +325,16 @@ class SpamModel:
         return Prediction("spam" if p >= self.config.threshold else "ham", p, self.config.threshold)
 
     def explain(self, text: str) -> Explanation:
-        """Occlusion explanation: how the spam log-odds change when each word is removed.
+        """Occlusion explanation: how the spam log-odds change when each token is removed from the text.
 
-        Works the same for every pipeline (word or character features), so the
-        comparison between models is fair.
+        A token is a word, a link, a money amount or a run of punctuation ("WINNER!!" is "WINNER" and "!!"),
+        so a word and the marks glued to it are judged apart. Removing a token from the *text* removes its
+        word features and every character n-gram it takes part in, so the weight is exactly what re-scoring
+        the message without it gives (positive: P(spam) falls without it). Works the same for every pipeline
+        (word or character features), so the comparison between models is fair.
         """
         text = check_message(text)
-        matches = list(re.finditer(r"\S+", text))
+        matches = list(TOKEN_RE.finditer(text))
         truncated = len(matches) > MAX_EXPLAIN_WORDS
         matches = matches[:MAX_EXPLAIN_WORDS]
         variants = [text] + [text[: m.start()] + text[m.end() :] for m in matches]

@@ -101,7 +101,7 @@ def test_explanation_credits_the_spammy_words(model):
     assert (top["effect"] > 0).any()
     words = {t.token for t in explanation.tokens}
     assert "87121" in words
-    assert len(explanation.tokens) == len(spam.EXAMPLES["Short code"].split())
+    assert [t.token for t in explanation.tokens][-6:] == ["18+", "only", ",", "msg", "cost", "150p"]
     # The indicator panel compares this message with typical ham and spam.
     table = explanation.indicators
     assert list(table.columns) == ["indicator", "this message", "typical ham", "typical spam", "looks like"]
@@ -110,12 +110,46 @@ def test_explanation_credits_the_spammy_words(model):
     assert links["typical spam"] > links["typical ham"]
 
 
+def test_punctuation_glued_to_a_word_is_its_own_token(model):
+    text = "WINNER!! Call 09061701461. T&Cs apply, 18+ only: www.example.com/win?x=1 £900"
+    tokens = [t.token for t in model.explain(text).tokens]
+    assert tokens[:5] == ["WINNER", "!!", "Call", "09061701461", "."]
+    assert {"T&Cs", "18+", "www.example.com/win?x=1", "£900"} <= set(tokens)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        spam.EXAMPLES["Prize scam"],  # starts with "WINNER!!"
+        spam.EXAMPLES["Short code"],
+        spam.EXAMPLES["Friend"],
+        "WINNER!! As a valued customer you have been selected for a FREE holiday. Call 09061701461 now!",
+        "Sorry I missed your call, WINNER of the pub quiz is buying drinks tonight!! See you at 8?",
+    ],
+)
+def test_each_credited_token_moves_the_score_the_way_it_says(model, text):
+    """Remove each credited token and re-score: a token credited towards spam lowers P(spam) when removed."""
+    explanation = model.explain(text)
+    base = model.spam_probabilities([text])[0]
+    assert abs(base - explanation.prediction.spam_probability) < 1e-12
+    credited = [t for t in explanation.tokens if abs(t.weight) >= 0.01]
+    assert credited
+    assert any(t.token == "WINNER" for t in explanation.tokens) == ("WINNER" in text)
+    without = model.spam_probabilities([text[: t.start] + text[t.end :] for t in credited])
+    for token, p in zip(credited, without, strict=True):
+        assert text[token.start : token.end] == token.token
+        if token.weight > 0:
+            assert p < base, f"{token.token!r} is credited towards spam but removing it raises P(spam)"
+        else:
+            assert p > base, f"{token.token!r} is credited towards ham but removing it lowers P(spam)"
+
+
 def test_highlighted_html_escapes_user_text(model):
     text = "<script>alert('x')</script> FREE prize call 09061701461"
     html = model.explain(text).highlighted_html(text)
     assert "<script>" not in html
-    assert "&lt;script&gt;" in html
-    assert html.count("<span") == len(text.split())
+    assert "&lt;" in html and "&gt;" in html and "<script" not in html
+    assert html.count("<span") == len(model.explain(text).tokens)
 
 
 def test_long_message_explanation_is_capped(model):
