@@ -145,17 +145,23 @@ def _identifier():  # langid has no types
 def detect_language(text: str) -> tuple[str, float]:
     """The language of ``text`` as (ISO 639-1 code, probability); ("unknown", 0.0) when too short to tell.
 
-    A text counts as English when enough of its words are common English words, whatever
-    the detector says: short informal English ("gr8 phone lol") fools character n-grams.
+    Links, e-mail addresses, @handles and #hashtags are left out first: they are not written in any language,
+    and their letters ("t.co/Xk29sLpQ", "#JetBlueFail") fool the character n-grams. A text counts as English
+    when enough of its words are common English words, whatever the detector says: short informal English
+    ("gr8 phone lol") fools character n-grams. Another language is only named when the detector is sure *and*
+    the text, without those parts, has enough letters to judge (40): a short text stays "unknown" (accepted).
     """
-    sample = text[:5000]
-    if len(_LETTER.findall(sample)) < MIN_LANGUAGE_LETTERS:
+    sample = re.sub(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+|[@#][\w_]+", " ", text[:5000])
+    letters = len(_LETTER.findall(sample))
+    if letters < MIN_LANGUAGE_LETTERS:
         return "unknown", 0.0
     words = [w.lower() for w in _WORD.findall(sample)]
     share = sum(w in ENGLISH_STOPWORDS for w in words) / max(len(words), 1)
     code, probability = _identifier().classify(sample)
     if code != "en" and (share >= ENGLISH_STOPWORD_SHARE or probability < LANGUAGE_CONFIDENCE):
         return "en", share
+    if code != "en" and letters < 40:  # sure, but on a few words: too little to refuse someone's text
+        return "unknown", 0.0
     return code, float(probability)
 
 
