@@ -174,7 +174,8 @@ with st.sidebar:
         key="forecast_metric",
         bind="query-params",
         format_func=str.upper,
-        help="The best two by this backtest metric are averaged into the selected forecast. MASE: error relative "
+        help="The best two by this backtest metric are averaged into the selected forecast when the second's error "
+        f"is within {fc.model.COMBINE_WITHIN:g} times the best's; otherwise the best is taken alone. MASE: error relative "
         "to the seasonal naive forecast's (below 1 beats it); scale-free and safe with zeros.",
     )
 
@@ -430,7 +431,13 @@ def render_leaderboard() -> None:
             f"and interval bounds): **{selected_title}**. Its row is scored on the same backtest that chose it, so "
             "it flatters it a little; the benchmark scores the choice on data it never saw."
             if model.selected_ is fc.ModelName.COMBINATION
-            else f"The best **{model.config.metric.upper()}** wins: **{selected_title}**."
+            else f"The best **{model.config.metric.upper()}** wins: **{selected_title}**"
+            + (
+                f" (taken alone: the next best's error is more than {model.config.combine_within:g} times its own, "
+                "so averaging would throw its accuracy away)."
+                if model.config.combine > 1 and len(model.leaderboard_) > 1
+                else "."
+            )
         )
     )
     board = model.leaderboard_.assign(model=lambda t: t["title"] + t["selected"].map({True: " ✅", False: ""}))[

@@ -47,6 +47,12 @@ LIBRARIES = ("statsmodels", "prophet", "scikit-learn", "pandas", "numpy")
 MIN_TRAIN = 10  # the shortest training part a backtest origin may have
 MAX_FIT_POINTS = 5000  # longer series are fitted on their most recent points (fits stay bounded on 2 CPUs)
 MAX_COMBINE = 5
+# A model joins the combination only when its backtest error is within this factor of the best's. Fixed a priori,
+# not tuned: for two forecasts with independent errors of equal bias, the mean beats the better one only while the
+# worse error is below about sqrt(3) = 1.73 times the better; 1.5 leaves room for correlated errors. Beyond it the
+# best model is taken alone (averaging a near-perfect seasonal naive with a poor second threw its accuracy away).
+COMBINE_WITHIN = 1.5
+HORIZON_SEASONS = 2  # sub-daily data: the default horizon reaches two days (48 steps of hourly data)
 DIVERGED_FACTOR = 100.0  # a forecast beyond 100 times the largest value seen has blown up; the model is left out
 Metric = Literal["mase", "smape", "mape", "rmse"]
 METRIC_NAMES: tuple[str, ...] = get_args(Metric)
@@ -99,7 +105,8 @@ def seasonality(freq: str) -> Seasonality:
         return Seasonality(1, 0.0, 10, "none")
     per_day = pd.Timedelta(days=1) / step
     if per_day >= 1 and float(per_day).is_integer() and per_day <= 288:
-        return Seasonality(int(per_day), 0.0, int(per_day), f"daily ({int(per_day)} steps)")
+        # Two days ahead by default (48 h of hourly data); resolve_horizon bounds it by the history's length.
+        return Seasonality(int(per_day), 0.0, HORIZON_SEASONS * int(per_day), f"daily ({int(per_day)} steps)")
     return Seasonality(1, 0.0, 10, "none")
 
 
@@ -114,6 +121,8 @@ class ForecastConfig:
             it is formed from these).
         metric: Backtest metric that ranks the models.
         combine: How many of the best models by backtest the selected forecast averages (1: the single best).
+        combine_within: Only models whose backtest error is within this factor of the best's are averaged; a
+            clearly better model is taken alone (``math.inf``: always the best ``combine``).
         coverage: Nominal coverage of the prediction intervals.
         transform: auto logs positive series whose level varies more than twofold (multiplicative seasonality).
         seed: Seed of every random step.
@@ -126,6 +135,7 @@ class ForecastConfig:
     # 2, fixed for every series: a ranking on a few origins is noisy among the top models, and beyond the
     # second the pool (six models, one a baseline, one already a median of three) holds mostly weaker ones.
     combine: int = 2
+    combine_within: float = COMBINE_WITHIN  # 1.5, fixed a priori (see COMBINE_WITHIN)
     coverage: float = 0.8  # Prophet's default interval_width
     transform: Transform = Transform.AUTO  # log only where the seasonal swing grows with the level
     seed: int = 0  # fixed: same config and data give the same forecasts
@@ -151,6 +161,8 @@ class ForecastConfig:
             raise InputError(f"cutoffs must be between 1 and 50, got {self.cutoffs}.")
         if not 1 <= self.combine <= MAX_COMBINE:
             raise InputError(f"combine must be between 1 and {MAX_COMBINE} models, got {self.combine}.")
+        if not self.combine_within >= 1.0:
+            raise InputError(f"combine_within must be a factor of at least 1, got {self.combine_within}.")
         if not 0.5 <= self.coverage < 1.0:
             raise InputError(f"coverage must be between 0.5 and 0.99, got {self.coverage}.")
 
@@ -270,12 +282,13 @@ def inner_backtest(
     return frames
 
 
-def rank_models(
+def scored_models(
     frames: dict[ModelName, pd.DataFrame], metric: str = "mase", score: Callable[[pd.DataFrame], float] | None = None
-) -> list[ModelName]:
-    """The fitted models of a backtest, best first (ties keep the leaderboard order); non-finite scores are left out.
+) -> list[tuple[ModelName, float]]:
+    """The fitted models of a backtest with their error, best first (ties keep the leaderboard order).
 
-    ``score`` ranks a model's backtest frame (lower is better; default: ``metric`` over all rows).
+    Non-finite scores are left out. ``score`` rates a model's backtest frame (lower is better; default:
+    ``metric`` over all rows).
     """
     scores = {
         name: (score(cv) if score is not None else summary_metrics(cv).get(metric, np.nan))
@@ -283,7 +296,31 @@ def rank_models(
         if name is not ModelName.COMBINATION
     }
     finite = [name for name in FITTED if name in scores and np.isfinite(scores[name])]
-    return sorted(finite, key=scores.__getitem__)
+    return [(name, float(scores[name])) for name in sorted(finite, key=scores.__getitem__)]
+
+
+def rank_models(
+    frames: dict[ModelName, pd.DataFrame], metric: str = "mase", score: Callable[[pd.DataFrame], float] | None = None
+) -> list[ModelName]:
+    """The fitted models of a backtest, best first (ties keep the leaderboard order); non-finite scores are left out.
+
+    ``score`` ranks a model's backtest frame (lower is better; default: ``metric`` over all rows).
+    """
+    return [name for name, _ in scored_models(frames, metric, score)]
+
+
+def combination_members(
+    scored: list[tuple[ModelName, float]], combine: int, within: float = COMBINE_WITHIN
+) -> tuple[ModelName, ...]:
+    """The models the selected forecast averages: of the best ``combine``, those within ``within`` times the best.
+
+    ``scored`` is best first (see :func:`scored_models`). A model clearly better than the next one is taken alone,
+    so a combination never averages away its accuracy.
+    """
+    if not scored:
+        return ()
+    best = scored[0][1]
+    return tuple(name for k, (name, value) in enumerate(scored[:combine]) if k == 0 or value <= within * best)
 
 
 def members_on_training(
@@ -300,12 +337,13 @@ def members_on_training(
 
     Benchmarks call this at every outer cutoff, so the selected forecast (the mean of these models'
     forecasts from the cutoff) is scored on data its selection never saw. At most ``config.combine``
-    models, best first; with no inner origin long enough, the ensemble alone (the default).
+    models, best first, each within ``config.combine_within`` times the best's error (see
+    :func:`combination_members`); with no inner origin long enough, the ensemble alone (the default).
     """
     if frames is None:
         frames = inner_backtest(data, end, config, horizon, initial=initial)
-    ranked = rank_models(frames, config.metric, score)
-    return tuple(ranked[: config.combine]) or (ModelName.ENSEMBLE,)
+    scored = scored_models(frames, config.metric, score)
+    return combination_members(scored, config.combine, config.combine_within) or (ModelName.ENSEMBLE,)
 
 
 def select_on_training(
@@ -576,11 +614,15 @@ def train(data: SeriesData, config: ForecastConfig | None = None, progress: Prog
     frames, seconds, failed = run_backtest(data, folds, config.models, ctx, scaled(progress, 0.0, 0.8))
     if not frames:
         raise InputError("No model could be fitted to this series: " + "; ".join(failed.values()))
-    ranked = rank_models(frames, config.metric) or list(frames)  # no finite score (MAPE of zeros): leaderboard order
+    scored = scored_models(frames, config.metric)
+    ranked = [m for m, _ in scored] or list(frames)  # no finite score (MAPE of zeros): leaderboard order
     final, _, final_failed = _forecast_all(data.y, horizon, tuple(frames), ctx, scaled(progress, 0.8, 0.99))
     failed.update(final_failed)
-    # The best `combine` models by backtest that also refitted on the whole series (a combination needs two).
-    members = tuple(m for m in ranked if m in final)[: config.combine]
+    # The best `combine` models by backtest that also refitted on the whole series (a combination needs two),
+    # each within `combine_within` times the best's error: a clearly better model is taken alone.
+    refitted = [(m, v) for m, v in scored if m in final]
+    members = combination_members(refitted, config.combine, config.combine_within) if refitted else ()
+    members = members or tuple(m for m in ranked if m in final)[:1]
     if not members:
         raise InputError("No model could be fitted to this series: " + "; ".join(failed.values()))
     if len(members) > 1:
@@ -619,6 +661,11 @@ def train(data: SeriesData, config: ForecastConfig | None = None, progress: Prog
     else:
         model_name = TITLES[selected]
         why = f"Lowest backtest {config.metric.upper()} of {len(ranked)} models. {WHY[selected]}"
+        if config.combine > 1 and len(ranked) > 1:
+            why += (
+                f" It is taken alone: the next best model's backtest error is more than {config.combine_within:g} "
+                "times its own, and averaging them would throw its accuracy away."
+            )
         chosen = "The model is chosen on this backtest, then refitted on all data."
     card = ModelCard(
         model=model_name,

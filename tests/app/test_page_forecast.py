@@ -171,3 +171,30 @@ def test_an_upload_with_duplicates_and_gaps_is_cleaned_reported_and_forecast(upl
     assert at.session_state[TAB] == "📈 Forecast"
     assert any("user upload" in t for t in texts(at.caption)), texts(at.caption)
     assert any(k.startswith("Next period") for k in tiles(at))
+
+
+def test_an_hourly_upload_forecasts_48_hours_ahead(upload_page, monkeypatch):
+    monkeypatch.setenv("GALLERY_WAIT_FOR_TRAINING", "0")  # the quick forecast answers; the comparison stays queued
+    queue = jobs.queue()
+    release = __import__("threading").Event()
+    blockers = [
+        queue.submit(f"test-hourly-blocker-{i}", "Another training", lambda job: release.wait(120))
+        for i in range(queue.concurrency)
+    ]
+    at = upload_page
+    hours = pd.date_range("2024-03-01", periods=24 * 12, freq="h")
+    rows = [f"{d:%Y-%m-%d %H:%M},{20 + 5 * np.sin(2 * np.pi * i / 24):.3f}" for i, d in enumerate(hours)]
+    try:
+        open_tab(at, TAB, "📂 Your data")
+        at.file_uploader(key="forecast_upload").set_value(("temps.csv", _csv(rows, "time,temp"), "text/csv")).run()
+        at.button(key="forecast_upload_run").click().run()
+        assert not at.exception
+        horizon = next(s for s in at.slider if s.key.startswith("forecast_horizon_"))
+        assert horizon.max == 48 and horizon.value == 48, (horizon.min, horizon.max)
+        assert "Growth over the next 48 periods" in tiles(at), tiles(at)
+    finally:
+        release.set()
+        for job in queue.jobs():
+            if "temps.csv" in job.title:
+                job.cancel()  # the full comparison of the upload is not this test's subject
+        assert all(b.done.wait(10) for b in blockers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -406,3 +408,48 @@ def test_quick_forecast_compares_naive_and_ets_on_one_origin_with_the_full_horiz
         and "6 models on 3 origins" in (quick.card_.limitations[0])
     )
     assert len(quick.forecast()) == quick.horizon
+
+
+# ------------------------------------------------------------------ combination rule and horizon (issue 28)
+def test_combination_keeps_only_models_within_a_factor_of_the_best():
+    naive, ets, boosting = fc.ModelName.NAIVE, fc.ModelName.ETS, fc.ModelName.BOOSTING
+    assert fc.combination_members([(naive, 1.0), (ets, 1.4), (boosting, 1.45)], 2) == (naive, ets)
+    assert fc.combination_members([(naive, 1.0), (ets, 1.6)], 2) == (naive,)
+    assert fc.combination_members([(naive, 1.0), (ets, 1.6)], 2, within=np.inf) == (naive, ets)
+    assert fc.combination_members([(naive, 0.0), (ets, 0.1)], 3) == (naive,)
+    assert fc.combination_members([], 2) == ()
+    with pytest.raises(InputError, match="at least 1"):
+        fc.ForecastConfig(combine_within=0.5)
+
+
+def test_a_near_perfect_seasonal_naive_is_not_averaged_away():
+    # A yearly pattern repeated exactly: the seasonal naive forecast is near-perfect, boosting is far off.
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2010-01-01", periods=96, freq="MS")
+    y = np.tile(rng.uniform(50, 150, 12), 8) * (1 + rng.normal(0, 1e-4, 96))
+    data = fc.series_from_frame(pd.DataFrame({"ds": ds, "y": y}), "ds", "y")
+    config = fc.ForecastConfig(horizon=12, cutoffs=2, models=(fc.ModelName.NAIVE, fc.ModelName.BOOSTING))
+    model = fc.train(data, config)
+    board = model.leaderboard_.set_index("model")
+    assert model.selected_ is fc.ModelName.NAIVE and model.members_ == ("seasonal_naive",)
+    assert "combination" not in board.index and "taken alone" in model.card_.why
+    assert model.metrics_["smape"] == pytest.approx(board.loc["seasonal_naive", "smape"])
+    assert model.metrics_["smape"] < 1e-3
+    # The old rule (always the best two) averages it with boosting and loses its accuracy.
+    averaged = fc.train(data, replace(config, combine_within=np.inf))
+    assert averaged.selected_ is fc.ModelName.COMBINATION
+    assert averaged.metrics_["smape"] > 10 * model.metrics_["smape"]
+
+
+def test_an_hourly_series_forecasts_48_hours_and_the_horizon_is_bounded_by_its_history():
+    assert fc.seasonality("h").default_horizon == 48 and fc.seasonality("30min").default_horizon == 96
+    ds = pd.date_range("2024-01-01", periods=24 * 21, freq="h")
+    y = 20 + 5 * np.sin(2 * np.pi * np.arange(len(ds)) / 24)
+    data = fc.series_from_frame(pd.DataFrame({"ds": ds, "y": y}), "ds", "y")
+    assert fc.check_forecastable(data) == 48
+    model = fc.train(data, fc.ForecastConfig(cutoffs=1, models=(fc.ModelName.NAIVE,)))
+    future = model.forecast(steps=48)
+    assert model.horizon == 48 and len(future) == 48
+    assert future["ds"].iloc[-1] == ds[-1] + pd.Timedelta(hours=48)
+    short = fc.series_from_frame(pd.DataFrame({"ds": ds[:100], "y": y[:100]}), "ds", "y")
+    assert fc.check_forecastable(short) == 25  # a quarter of the history
