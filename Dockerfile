@@ -34,8 +34,8 @@ LABEL org.opencontainers.image.title="ml-demo-gallery" \
       org.opencontainers.image.description="A gallery of machine-learning demos in one Streamlit app (CPU only)"
 
 # A fixed, unprivileged user (uid 10001): Kubernetes' runAsNonRoot needs a numeric uid to check.
-RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home --shell /usr/sbin/nologin app
+RUN groupadd --gid 10001 app \
+    && useradd --no-log-init --uid 10001 --gid app --home-dir /home/app --create-home --shell /usr/sbin/nologin app
 
 COPY --from=build /opt/venv /opt/venv
 
@@ -71,9 +71,13 @@ COPY --chown=root:root engines engines
 COPY --chown=root:root data data
 COPY --chown=root:root assets assets
 
+# A checkout where `python -m engines.build_models` ran holds the models' folders with mode 0700 (tempfile.mkdtemp),
+# which the app's user could not read: every file and folder is made readable (never writable) for it.
 # The shipped models must match the installed libraries (their key holds the library versions): fail the build
-# here rather than retrain in front of the first visitor. The check writes only into a temporary directory.
-RUN python3 -m engines.build_models --check \
+# here rather than retrain in front of the first visitor. The check's empty cache is a temporary directory.
+RUN chmod -R a+rX,go-w /app \
+    && python3 -m engines.build_models --check \
+    && rm -rf /tmp/build-models-* \
     && python3 -m compileall -q app.py app_pages engines \
     && mkdir -p /var/cache/ml-gallery \
     && chown app:app /var/cache/ml-gallery
