@@ -232,27 +232,29 @@ def render_profile(profile: rs.ResumeProfile, seconds: float) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Experience**")
-        if profile.jobs:
+        dated = [j for j in profile.jobs if j.months > 0]
+        if dated:
             frame = pd.DataFrame(
                 {
-                    "position": [f"{j.title or 'Position'} · {j.organisation}".strip(" ·") for j in profile.jobs],
-                    "start": pd.to_datetime([j.start for j in profile.jobs]),
-                    "end": pd.to_datetime([j.end for j in profile.jobs]) + pd.offsets.MonthEnd(0),
-                    "months": [j.months for j in profile.jobs],
+                    "position": [f"{j.title or 'Position'} · {j.organisation}".strip(" ·") for j in dated],
+                    "start": pd.to_datetime([j.start for j in dated]),
+                    "end": pd.to_datetime([j.end for j in dated]) + pd.offsets.MonthEnd(0),
+                    "months": [j.months for j in dated],
                 }
             )
             figure = px.timeline(frame, x_start="start", x_end="end", y="position", hover_data=["months"])
             figure.update_yaxes(autorange="reversed", title=None)
             figure.update_layout(height=80 + 45 * len(frame), margin={"l": 10, "r": 10, "t": 10, "b": 10})
             st.plotly_chart(figure, width="stretch", key="resume_timeline")
+        if profile.jobs:
             for job in profile.jobs:
-                with st.expander(f"{job.title or 'Position'} — {job.organisation or '?'} ({job.dates})"):
+                with st.expander(f"{job.title or 'Position'} — {job.organisation or '?'} ({job.dates or 'no dates'})"):
                     if job.place:
                         st.caption(job.place)
                     for bullet in job.bullets:
                         st.markdown(f"- {ui.escape_markdown(bullet)}")
         else:
-            st.caption("No dated positions found (years of experience come from date ranges).")
+            st.caption("No positions found (a position is a date range, or a title over an 'Employer -' line).")
         if profile.education:
             st.markdown("**Education**")
             for e in profile.education:
@@ -273,6 +275,9 @@ def render_profile(profile: rs.ResumeProfile, seconds: float) -> None:
             st.plotly_chart(figure, width="stretch", key="resume_skill_chart")
         else:
             st.caption("No skills from the taxonomy were found.")
+        if profile.listed_skills:
+            st.markdown("**Listed in the skills section**")
+            st.caption(", ".join(ui.escape_markdown(s) for s in profile.listed_skills[:60]))
         st.markdown("**Sections found**")
         st.markdown(" ".join(f":gray-badge[{ui.escape_markdown(name)}]" for name in profile.sections))
     with st.expander("Organisations, places and dates found"):

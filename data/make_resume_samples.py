@@ -459,15 +459,195 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+# ----- layout samples (assets/resumes/layouts/): common public resume layouts, fictional people -------------
+# Each reproduces a layout the analyzer must read: the tests check the title, employer, dates and degree of
+# every position. Written by hand after the shape of public templates; no real resume's content.
+
+LAYOUT_HEADER = ("Nora Lindqvist", "nora.lindqvist@example.com | (415) · 555 · 0187 | Oakland, CA")
+LAYOUT_JOBS = (  # (title, employer, city, dates)
+    ("Front End Supervisor", "Brightline Grocers", "Oakland, CA", "06/15 - Now"),
+    ("Data Analyst", "Harbor Analytics", "San Jose, CA", "01/12 - 05/15"),
+)
+LAYOUT_BULLETS = (
+    ("Led a team of 12 cashiers and cut checkout wait times by 20%", "Trained 30 new staff on the register system"),
+    (
+        "Built weekly sales dashboards in SQL and Tableau for 40 stores",
+        "Automated a Python report that saved 6 hours a week",
+    ),
+)
+LAYOUT_EDUCATION = ("Bachelor of Science in Statistics, Expected Graduation: May", "Examplia State University", "2011")
+LAYOUT_SKILLS = "SQL, Tableau, Python, Excel, Customer service"
+LAYOUT_OTHER = (
+    "Dean's list, Spring 2017. Native speaker of Spanish. Won a regional case competition.",
+    "Member, Examplia State Robotics Club, 2009 - 2011",
+)
+
+
+def _layout_lines(kind: str) -> list[tuple[str, str]]:
+    """(style, text) lines of a one-column layout: style "name", "h" (heading), "b" (bold), "i", "•" or ""."""
+    name, contact = LAYOUT_HEADER
+    lines = [("name", name), ("", contact), ("h", "EXPERIENCE")]
+    for (title, employer, city, dates), bullets in zip(LAYOUT_JOBS, LAYOUT_BULLETS, strict=True):
+        if kind == "employer_city_dates":  # "Employer, City, ST - dates" over the title
+            lines += [("b", f"{employer}, {city} - {dates}"), ("i", title)]
+        elif kind == "title_dash_employer":  # "Title - Employer" over "Month Year to Present"
+            lines += [("b", f"{title} - {employer}"), ("i", _long_dates(dates))]
+        else:  # "indeed": "Title / Employer - City, ST - / Month Year to Present"
+            lines += [("b", title), ("", f"{employer} - {city} -"), ("i", _long_dates(dates))]
+        lines += [("•", b) for b in bullets]
+    degree, school, year = LAYOUT_EDUCATION
+    lines += [("h", "EDUCATION"), ("b", degree), ("", f"{school}, {year}")]
+    lines += [("h", "SKILLS"), ("", LAYOUT_SKILLS), ("h", "ACTIVITIES"), *(("", t) for t in LAYOUT_OTHER)]
+    return lines
+
+
+def _long_dates(dates: str) -> str:
+    """Short dates in words: "06/15 - Now" -> "June 2015 to Present"."""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")  # fmt: skip
+
+    def one(part: str) -> str:
+        if "/" not in part:
+            return "Present"
+        month, year = part.split("/")
+        return f"{months[int(month) - 1]} 20{year}"
+
+    start, end = dates.split(" - ")
+    return f"{one(start)} to {one(end)}"
+
+
+def _layout_pdf(lines: list[tuple[str, str]]) -> bytes:
+    from fpdf import FPDF  # development-only dependency
+
+    pdf = FPDF(format="Letter")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_creation_date(CREATED)
+    pdf.set_margins(18, 16, 18)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    sizes = {"name": ("B", 18, 9), "h": ("B", 12, 8), "b": ("B", 10.5, 6), "i": ("I", 10, 5)}
+    for style, text in lines:
+        font, size, height = sizes.get(style, ("", 10, 5))
+        pdf.set_font("Helvetica", font, size)
+        pdf.multi_cell(width, height, f"• {text}" if style == "•" else text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _layout_docx(lines: list[tuple[str, str]]) -> bytes:
+    import docx  # python-docx
+
+    document = docx.Document()
+    document.core_properties.created = CREATED.replace(tzinfo=None)
+    document.core_properties.modified = CREATED.replace(tzinfo=None)
+    document.core_properties.revision = 1
+    for style, text in lines:
+        if style == "name":
+            document.add_heading(text, level=0)
+        elif style == "h":
+            document.add_heading(text.title(), level=1)
+        elif style == "•":
+            document.add_paragraph(text, style="List Bullet")
+        else:
+            run = document.add_paragraph().add_run(text)
+            run.bold, run.italic = style == "b", style == "i"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _fixed_zip(buffer.getvalue())
+
+
+def _two_column_pdf() -> bytes:
+    """A sidebar (contact, skills, education) beside the main column (name, experience), as many templates do."""
+    from fpdf import FPDF  # development-only dependency
+
+    name, contact = LAYOUT_HEADER
+    pdf = FPDF(format="Letter")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_creation_date(CREATED)
+    pdf.set_margins(14, 14, 14)
+    pdf.add_page()
+    side, gap = 58, 8
+    main_x, main_w = pdf.l_margin + side + gap, pdf.w - pdf.r_margin - (pdf.l_margin + side + gap)
+    pdf.set_xy(main_x, 14)
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.multi_cell(main_w, 9, name, new_x="LEFT", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.multi_cell(main_w, 8, "EXPERIENCE", new_x="LEFT", new_y="NEXT")
+    for (title, employer, city, dates), bullets in zip(LAYOUT_JOBS, LAYOUT_BULLETS, strict=True):
+        pdf.set_font("Helvetica", "B", 10.5)
+        pdf.multi_cell(main_w, 6, f"{title} - {employer}", new_x="LEFT", new_y="NEXT")
+        pdf.set_font("Helvetica", "I", 10)
+        pdf.multi_cell(main_w, 5, f"{city} | {_long_dates(dates)}", new_x="LEFT", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+        for bullet in bullets:
+            pdf.multi_cell(main_w, 5, f"• {bullet}", new_x="LEFT", new_y="NEXT")
+    degree, school, year = LAYOUT_EDUCATION
+    pdf.set_xy(pdf.l_margin, 14)
+    for style, text in (
+        ("h", "CONTACT"), *(("", part) for part in contact.split(" | ")), ("h", "SKILLS"),
+        *(("", s) for s in LAYOUT_SKILLS.split(", ")), ("h", "EDUCATION"), ("b", degree), ("", school), ("", year),
+    ):  # fmt: skip
+        pdf.set_font("Helvetica", "B" if style else "", 12 if style == "h" else 10)
+        pdf.multi_cell(side, 6 if style == "h" else 5, text, new_x="LEFT", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _table_docx() -> bytes:
+    """A Word resume laid out as a two-cell table: the sidebar in the left cell, the main column in the right."""
+    import docx  # python-docx
+
+    name, contact = LAYOUT_HEADER
+    document = docx.Document()
+    document.core_properties.created = CREATED.replace(tzinfo=None)
+    document.core_properties.modified = CREATED.replace(tzinfo=None)
+    document.core_properties.revision = 1
+    table = document.add_table(rows=1, cols=2)
+    left, right = table.rows[0].cells
+    left.text = "CONTACT"
+    for part in contact.split(" | "):
+        left.add_paragraph(part)
+    left.add_paragraph("SKILLS")
+    left.add_paragraph(LAYOUT_SKILLS)
+    degree, school, year = LAYOUT_EDUCATION
+    for text in ("EDUCATION", degree, f"{school}, {year}"):
+        left.add_paragraph(text)
+    right.text = name
+    right.add_paragraph("EXPERIENCE")
+    for (title, employer, city, dates), bullets in zip(LAYOUT_JOBS, LAYOUT_BULLETS, strict=True):
+        right.add_paragraph(f"{title}, {employer}, {city}")
+        right.add_paragraph(dates)
+        for bullet in bullets:
+            right.add_paragraph(f"• {bullet}")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _fixed_zip(buffer.getvalue())
+
+
+def layout_samples() -> dict[str, bytes]:
+    """File name -> bytes of every layout sample."""
+    return {
+        "one_column_indeed.pdf": _layout_pdf(_layout_lines("indeed")),
+        "employer_city_dates.pdf": _layout_pdf(_layout_lines("employer_city_dates")),
+        "title_dash_employer.docx": _layout_docx(_layout_lines("title_dash_employer")),
+        "two_column.pdf": _two_column_pdf(),
+        "table_layout.docx": _table_docx(),
+        "plain_indeed.txt": "\n".join(
+            text if style != "•" else f"• {text}" for style, text in _layout_lines("indeed")
+        ).encode("utf-8"),
+    }
+
+
 def main() -> None:
     """Write every sample file and print its size."""
     OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "layouts").mkdir(exist_ok=True)
     written: dict[str, bytes] = {}
     for stem, resume in RESUMES.items():
         written[f"{stem}.pdf"] = _pdf(resume)
     written["hannah_okafor_product_manager.docx"] = _docx(RESUMES["hannah_okafor_product_manager"])
     for stem, text in JOBS.items():
         written[f"{stem}.txt"] = text.encode("utf-8")
+    for name, data in layout_samples().items():
+        written[f"layouts/{name}"] = data
     for name, data in written.items():
         (OUT / name).write_bytes(data)
         print(f"{name}: {len(data):,} bytes")

@@ -25,7 +25,7 @@ from engines.resume.entities import (
 from engines.resume.experience import Education, Job, Period, parse_education, parse_jobs, total_years
 from engines.resume.extract import ResumeText, read_resume_file, read_text
 from engines.resume.sections import HEADER, section_texts, split_sections
-from engines.resume.skills import SkillHit, default_matcher
+from engines.resume.skills import SkillHit, default_matcher, listed_skills
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class ResumeProfile:
         table_share: Share of the text in tables.
         columns_hint: The PDF looks multi-column.
         layout_tables: Word tables that lay the page out in columns (read cell by cell).
+        listed_skills: The skills section's items as written ("Azure", "Web API"), taxonomy or not.
     """
 
     contact: Contact
@@ -101,6 +102,7 @@ class ResumeProfile:
     table_share: float = 0.0
     columns_hint: bool = False
     layout_tables: int = 0
+    listed_skills: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain nested dicts and lists (for JSON and tables)."""
@@ -174,13 +176,14 @@ def profile_from_text(
         table_share=document.table_share,
         columns_hint=document.columns_hint,
         layout_tables=document.layout_tables,
+        listed_skills=tuple(listed_skills(sections.get("skills", ""))),
     )
     progress(1.0, f"Analysed {document.filename}")
     return profile
 
 
 def _job_periods(jobs: list[Job]) -> list[Period]:
-    return [Period(j.dates, j.start, j.end, j.months, j.current, (0, 0)) for j in jobs]
+    return [Period(j.dates, j.start, j.end, j.months, j.current, (0, 0)) for j in jobs if j.months > 0]
 
 
 def analyze_resume(
@@ -259,10 +262,15 @@ def model_card() -> dict:
             "that reads like a name.",
             "Organisations and places: gazetteers and rules (company suffixes, 'University of ...', 'City, ST'); "
             "optionally a BERT NER model (dslim/bert-base-NER) when available offline.",
-            "Experience: date ranges ('Jan 2019 – Present', '2017 – 2020', '03/2018 - 11/2021'), overlaps "
-            "merged, months counted inclusively.",
+            "Experience: date ranges ('Jan 2019 – Present', '2017 – 2020', '03/2018 - 11/2021', '06/15 - Now'), "
+            "overlaps merged, months counted inclusively; positions laid out 'Title / Employer - City, ST - / dates', "
+            "'Title - Employer / dates' or 'Employer, City, ST - dates / Title'; club and society memberships are "
+            "not positions.",
+            "Education: 'Degree / School - City / years' blocks or a line naming a degree; notes such as "
+            "'Expected Graduation: May' are dropped.",
             "Skills: taxonomy terms on word boundaries, longest first, case and list-context rules for short "
-            "ambiguous names (R, C, Go).",
+            "ambiguous names (R, C, Go), and everyday readings left out ('Spring 2017', 'Front End Supervisor'); "
+            "the skills section's own items are listed as written.",
             "Match score: weighted sum of required-skill coverage ({w.required_weight:.2f}), MiniLM semantic "
             "similarity ({w.semantic_weight:.2f}), the job title in the candidate's titles ({w.title_weight:.2f}), "
             "keyword coverage ({w.keyword_weight:.2f}), nice-to-have coverage ({w.nice_weight:.2f}) and years of "

@@ -20,8 +20,10 @@ from engines.core.progress import Progress, null_progress
 from engines.resume.experience import RANGE, SINGLE_DATE
 
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_PHONE_SEP = r"(?:\s?[.·•-]\s?|\s)"  # "415-497-7282", "415.497.7282", "(415) · 497 · 7282"
 PHONE = re.compile(
-    r"(?<![\w/-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])\d{3,4}[\s.-]\d{3,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w/-])"
+    rf"(?<![\w/-])(?:\+\d{{1,3}}{_PHONE_SEP}?)?(?:\(\d{{2,4}}\){_PHONE_SEP}?|\d{{2,4}}{_PHONE_SEP})\d{{3,4}}{_PHONE_SEP}\d{{3,4}}"
+    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w/-])"
 )
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 10, 15  # national numbers with area code .. E.164 maximum
 URL = re.compile(
@@ -118,6 +120,13 @@ NOT_NAME_WORDS = frozenset(
         "contact",
         "email",
         "phone",
+        "university",
+        "college",
+        "school",
+        "institute",
+        "technologies",
+        "solutions",
+        "services",
     ]
 )
 
@@ -164,7 +173,7 @@ def find_phone(text: str) -> str:
     """The first phone number in ``text`` (10 to 15 digits, not a date range), as written."""
     for m in PHONE.finditer(text):
         digits = re.sub(r"\D", "", m.group(0).split("x")[0])
-        if MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS and not RANGE.fullmatch(m.group(0)):
+        if MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS and not RANGE.search(m.group(0)):
             return m.group(0).strip()
     return ""
 
@@ -177,16 +186,20 @@ def find_links(text: str) -> tuple[str, ...]:
 
 
 def find_name(header: str) -> str:
-    """The first header line that reads like a person's name (two to four capitalised words, no digits)."""
-    for line in header.splitlines()[:6]:
-        line = line.strip()
+    """The first header line that reads like a person's name (two to four capitalised words, no digits).
+
+    The very first line may also be written in lower case ("jordan vega"), as exported profiles often are.
+    """
+    lines = [line.strip() for line in header.splitlines() if line.strip()]
+    for number, line in enumerate(lines[:6]):
         candidate = re.split(r"\s*[|,–—]\s*|\s{2,}", line)[0].strip()
         words = candidate.split()
         if not 2 <= len(words) <= 4 or re.search(r"[\d@/:]", candidate):
             continue
         if any(w.lower().strip(".") in NOT_NAME_WORDS for w in words):
             continue
-        if all(re.fullmatch(r"[A-Z][A-Za-z'’.-]*", w) for w in words):
+        first = r"[A-Za-z]" if number == 0 else r"[A-Z]"
+        if all(re.fullmatch(rf"{first}[A-Za-z'’.-]*", w) for w in words):
             return candidate
     return ""
 
@@ -201,11 +214,27 @@ def find_location(header: str) -> str:
     return ""
 
 
+def find_name_anywhere(text: str) -> str:
+    """A name-like line at the top of a column: the first lines of the text, or a line right above a heading.
+
+    Sidebar templates and Word layout tables put the contact column first and the name above the main
+    column's first heading.
+    """
+    from engines.resume.sections import heading_of
+
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    tops = [line for i, line in enumerate(lines[:-1]) if heading_of(lines[i + 1]) and not heading_of(line)]
+    for line in tops:
+        if find_name(line) == line:
+            return line
+    return ""
+
+
 def find_contact(text: str, header: str) -> Contact:
     """Name, email, phone, links and location (email/phone/links anywhere; name/location from the header)."""
     email = EMAIL.search(text)
     return Contact(
-        name=find_name(header),
+        name=find_name(header) or find_name_anywhere(text),
         email=email.group(0) if email else "",
         phone=find_phone(header) or find_phone(text),
         links=find_links(text),

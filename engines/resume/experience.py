@@ -22,8 +22,11 @@ NOW_WORDS = ("present", "current", "currently", "now", "today", "ongoing", "date
 EARLIEST_YEAR = 1950  # older "years" are more likely numbers than dates
 _MONTH_NAME = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|spring|summer|fall|autumn|winter)\.?"
 DATE = rf"(?:{_MONTH_NAME},?\s+(?:19|20)\d{{2}}|(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:19|20)\d{{2}}|(?:19|20)\d{{2}}\s*[/-]\s*(?:0[1-9]|1[0-2])(?!\d)|(?:19|20)\d{{2}})"
+# "06/15" (month/two-digit year) only counts inside a range ("06/15 - Now"): alone it may be a day or a fraction.
+SHORT_DATE = r"(?:0?[1-9]|1[0-2])/\d{2}(?!\d)"
+_RANGE_DATE = rf"(?:{DATE}|{SHORT_DATE})"
 RANGE = re.compile(
-    rf"(?<![\w/.-])(?P<start>{DATE})\s*(?:[-–—−]+|\bto\b|\buntil\b|\btill\b)\s*(?P<end>{DATE}|{'|'.join(NOW_WORDS)})(?![\w/])",
+    rf"(?<![\w/.-])(?P<start>{_RANGE_DATE})\s*(?:[-–—−]+|\bto\b|\buntil\b|\btill\b)\s*(?P<end>{_RANGE_DATE}|{'|'.join(NOW_WORDS)})(?![\w/])",
     re.IGNORECASE,
 )
 SINGLE_DATE = re.compile(rf"(?<![\w/.-]){DATE}(?![\w/])", re.IGNORECASE)
@@ -72,6 +75,10 @@ def parse_date(text: str) -> tuple[int, int | None] | None:
     m = re.fullmatch(r"(\d{1,2})\s*[/.-]\s*(\d{4})", t)
     if m and 1 <= int(m.group(1)) <= 12:
         return int(m.group(2)), int(m.group(1))
+    m = re.fullmatch(r"(\d{1,2})/(\d{2})", t)  # "06/15": June 2015 (two-digit years are 20xx up to 49)
+    if m and 1 <= int(m.group(1)) <= 12:
+        year = int(m.group(2))
+        return (2000 + year if year < 50 else 1900 + year), int(m.group(1))
     m = re.fullmatch(r"(\d{4})\s*[/-]\s*(\d{2})", t)
     if m and 1 <= int(m.group(2)) <= 12:
         return int(m.group(1)), int(m.group(2))
@@ -147,13 +154,28 @@ def total_years(periods: Iterable[Period]) -> float:
 TITLE_WORDS = re.compile(
     r"\b(engineer|developer|manager|scientist|analyst|designer|consultant|intern|lead|director|architect|"
     r"specialist|administrator|officer|head|vp|president|associate|assistant|coordinator|researcher|"
-    r"programmer|owner|founder|technician|strategist|writer|editor|teacher|professor|nurse|accountant)s?\b",
+    r"programmer|owner|founder|technician|strategist|writer|editor|teacher|professor|nurse|accountant|supervisor|"
+    r"executive|trainer|trainee|tester|representative|agent|clerk|cashier|operator|lecturer|tutor|instructor|"
+    r"advis[eo]r|auditor|attorney|lawyer|chef|driver|planner|buyer|recruiter|receptionist|secretary|foreman|"
+    r"mechanic|pharmacist|therapist|physician|apprentice|fellow|worker|staff|member)s?\b",
     re.IGNORECASE,
 )
 ORG_TAILS = re.compile(r"^(?:inc\.?|ltd\.?|llc|llp|gmbh|corp\.?|co\.)$", re.IGNORECASE)
 DEGREE = re.compile(
     r"\b(Bachelor(?:'s)?|Master(?:'s)?|B\.?\s?Sc\.?|M\.?\s?Sc\.?|B\.?\s?Tech|M\.?\s?Tech|B\.?A\.|B\.?S\.|M\.?S\.|"
-    r"BSc|MSc|(?<!, )BA|(?<!, )BS|(?<!, )MS|MBA|PhD|Ph\.D\.?|Doctor(?:ate)?|Associate(?:'s)? (?:of|Degree)|Diploma|B\.?E\.|M\.?Eng)\b"
+    r"BSc|MSc|(?<!, )BA|(?<!, )BS|(?<!, )MS|MBA|PhD|Ph\.D\.?|Doctor(?:ate)?|Associate(?:'s)? (?:of|Degree)|Diploma|B\.?E\.|M\.?Eng|"
+    r"B\.?E(?=\s+in\b|\s*$)|M\.?E(?=\s+in\b)|M\.?C\.?A|B\.?C\.?A|B\.?\s?Com|M\.?\s?Com|B\.?B\.?A|PGD\w*|P\.?G\.?\s?Diploma|"
+    r"H\.?S\.?C|S\.?S\.?C|Intermediate|Matriculation|(?:10|12)th|Higher Secondary|Secondary School Certificate)(?!\w)"
+)
+# "Expected Graduation: May 2025", "(Expected May)", "Graduated: 2019": notes, not part of the degree.
+GRADUATION_NOTE = re.compile(
+    rf"[\s,;(–—-]*\b(?:expected|anticipated|graduat(?:ed|ion|ing))\b(?:\s+(?:graduation|date|in|on))?\s*:?\s*(?:{_MONTH_NAME})?[\s,]*(?:(?:19|20)\d{{2}})?\)?",
+    re.IGNORECASE,
+)
+URL_LINE = re.compile(r"(?:https?://|www\.)\S+")  # a page's footer link between two entries
+SCHOOL_WORDS = re.compile(
+    r"\b(?:University|College|Institute|School|Academy|Polytechnic|Board|Vidyalaya|Vidyapeeth|Council|IIT|NIT|CBSE|ICSE)\b",
+    re.IGNORECASE,
 )
 DURATION_NOTE = re.compile(r"\(\s*[\d.]+\+?\s*(?:years?|yrs?|months?|mos?)\s*\)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s+[-–—|]\s+|\s+at\s+|\s*,\s*|\s*\|\s*")
@@ -167,12 +189,12 @@ class Job:
         title: Job title ("" when not found).
         organisation: Employer ("" when not found).
         place: Where ("" when not found).
-        start: First month "YYYY-MM".
-        end: Last month "YYYY-MM".
-        months: Length in months.
+        start: First month "YYYY-MM" ("" for a position without dates).
+        end: Last month "YYYY-MM" ("" without dates).
+        months: Length in months (0 without dates).
         current: Still in this job.
         bullets: Achievement lines (bulleted lines, or the description's sentences).
-        dates: The date range as written.
+        dates: The date range as written ("" without dates).
     """
 
     title: str
@@ -255,30 +277,151 @@ def _bullets(lines: list[str]) -> list[str]:
     return [i for i in items if i]
 
 
-def parse_jobs(section: str, today: dt.date | None = None) -> list[Job]:
-    """The positions of an experience section: each date range anchors one job.
+# "Employer -", "Employer - City, State -" or "Employer - City, State": the organisation line of a common
+# exported layout (Indeed's), between the title line above and the dates below. Without the trailing dash
+# the part after the dash must read as a place ("City, Region" or a known city), so that a "Title - Employer"
+# line is not one.
+ORG_LINE = re.compile(r"(?P<org>[^•\s][^•]*?)\s+[-–](?:\s+(?P<place>[^\s•-][^•]*?))?(?P<dash>\s+[-–])?")
+PLACE_LIKE = re.compile(r"[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*, [A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*")
+MAX_ORG_WORDS = 10  # a longer "... -" line is a sentence
+MAX_PLACE_WORDS = 6
+MAX_TITLE_WORDS = 8  # a job title over an organisation line
+MAX_DATE_LINE_EXTRA = 3  # words beside the range on a line that holds only the dates
+# Campus and professional memberships are not positions ("Robotics Club", "Member, IEEE Student Chapter"), while
+# "Team Member" and "Member of Technical Staff" are.
+MEMBERSHIP = re.compile(
+    r"\b(?:club|fraternity|sorority|student (?:chapter|society|association|council|union|government)|honou?r society)\b",
+    re.IGNORECASE,
+)
+MEMBER_OF_BODY = re.compile(r"^(?:active |general |student )?members?\b(?!\s+of\s+(?:the\s+)?technical)", re.IGNORECASE)
+BODY_WORDS = re.compile(r"\b(?:society|association|chapter|institute|committee|council|league)\b", re.IGNORECASE)
 
-    The job's heading is the rest of the date's line, else the next line or the line before (whichever reads
-    like a title), and its bullets run to the next job's heading.
+
+def is_membership(title: str, organisation: str) -> bool:
+    """A club or society membership rather than a job."""
+    both = f"{title} {organisation}"
+    return bool(MEMBERSHIP.search(both)) or bool(MEMBER_OF_BODY.search(title) and BODY_WORDS.search(both))
+
+
+def org_line(line: str) -> tuple[str, str] | None:
+    """``(organisation, place)`` of an "Employer - City, State -" line, else None."""
+    m = ORG_LINE.fullmatch(line.strip())
+    if m is None or RANGE.search(line):
+        return None
+    org, place = m.group("org").strip(" ,"), (m.group("place") or "").strip(" ,-–")
+    if not org or len(org.split()) > MAX_ORG_WORDS or len(place.split()) > MAX_PLACE_WORDS:
+        return None
+    if place and m.group("dash") is None and not _place_like(place):
+        return None  # "Senior Engineer - Acme": a title and an employer
+    return org, place
+
+
+def _place_like(text: str) -> bool:
+    from engines.resume.entities import CITIES, COUNTRIES, US_STATES  # the gazetteers live with the entity rules
+
+    if PLACE_LIKE.fullmatch(text) and not TITLE_WORDS.search(text):
+        return True
+    return text in CITIES or text in COUNTRIES or text in US_STATES.values()
+
+
+def _neighbour(lines: list[str], i: int, step: int) -> int | None:
+    """Index of the nearest non-empty line before (step -1) or after (step 1) line ``i``."""
+    j = i + step
+    while 0 <= j < len(lines):
+        if lines[j]:
+            return j
+        j += step
+    return None
+
+
+def _date_only(line: str, today: dt.date | None) -> Period | None:
+    """The range of a line that holds little besides it ("June 2011 to Present (7 years)")."""
+    found = find_periods(line, today)
+    if not found:
+        return None
+    rest = DURATION_NOTE.sub("", line[: found[0].span[0]] + " " + line[found[0].span[1] :])
+    return found[0] if len(rest.strip(" ,|-–—:()").split()) <= MAX_DATE_LINE_EXTRA else None
+
+
+def _org_blocks(lines: list[str], today: dt.date | None) -> list[tuple[int, int, int | None, str, str, str]]:
+    """Positions laid out "Title / Employer -  City, State - / dates": (first line, last line, date line, title, org, place)."""
+    blocks = []
+    for i, line in enumerate(lines):
+        found = None if _is_bullet(line) or not line else org_line(line)
+        j = _neighbour(lines, i, -1)
+        if found is None or j is None:
+            continue
+        title = lines[j]
+        if (
+            not _title_like(title)
+            or len(title.split()) > MAX_TITLE_WORDS
+            or find_periods(title, today)
+            or org_line(title)
+            or (blocks and blocks[-1][1] >= j)
+        ):
+            continue
+        k = _neighbour(lines, i, 1)
+        date_line = k if k is not None and _date_only(lines[k], today) else None
+        title = re.split(r"\s+at\s+", title.strip(), maxsplit=1)[0]  # "Technical Lead at Acme Ltd." over "Client -"
+        blocks.append((j, date_line if date_line is not None else i, date_line, title, *found))
+    return blocks
+
+
+def _split_employer_first(rest: str, following: str, today: dt.date | None) -> tuple[str, str, str] | None:
+    """Read "Employer, City, ST - dates" over a title line as (title, organisation, place), else None."""
+    if TITLE_WORDS.search(rest) or not TITLE_WORDS.search(following) or not _title_like(following):
+        return None
+    if find_periods(following, today) or len(following.split()) > MAX_TITLE_WORDS:
+        return None
+    parts = [p.strip() for p in re.split(r"\s*,\s*|\s+[-–—|]\s+|\s*\|\s*", rest) if p.strip()]
+    return following.strip(), parts[0], ", ".join(parts[1:])
+
+
+def parse_jobs(section: str, today: dt.date | None = None) -> list[Job]:
+    """The positions of an experience section.
+
+    A position is either a "Title / Employer -  City, State - / dates" block (dates optional), or a date
+    range with its heading: the rest of the date's line, else the next line or the line before (whichever
+    reads like a title). "Employer, City, ST - dates" over a title line reads the title from the next line.
+    Its bullets run to the next position. Memberships ("Member, Robotics Club") are left out.
     """
     text = re.sub(r"[ \t]+•[ \t]+", "\n• ", join_broken_ranges(section))  # bullets reflowed into one line
-    lines = [line.strip() for line in text.split("\n")]
+    lines = ["" if URL_LINE.fullmatch(line.strip()) else line.strip() for line in text.split("\n")]
+    entries: list[tuple[int, int, Period | None, str, str, str]] = []  # (first, last, period, title, org, place)
+    taken: set[int] = set()
+    for first, last, date_line, title, org, place in _org_blocks(lines, today):
+        period = _date_only(lines[date_line], today) if date_line is not None else None
+        entries.append((first, last, period, title, org, place))
+        taken.update(range(first, last + 1))
     anchors: list[tuple[int, Period, int, str]] = []  # (date line, period, heading line, heading)
     for i, line in enumerate(lines):
         found = find_periods(line, today)
-        if not found or _is_bullet(line):
+        if not found or _is_bullet(line) or i in taken:
             continue
         period = found[0]
         rest = DURATION_NOTE.sub("", line[: period.span[0]] + " " + line[period.span[1] :])
         rest = rest.strip(" ,|-–—:")
-        if len(rest.split()) >= 2:
-            anchors.append((i, period, i, rest))
-            continue
         following = lines[i + 1] if i + 1 < len(lines) else ""
+        if len(rest.split()) >= 2 and i > 0 and i - 1 not in taken and _place_like(rest) and _title_like(lines[i - 1]):
+            title, organisation, _ = split_header(lines[i - 1])  # "Title - Employer" over "City, ST | dates"
+            entries.append((i - 1, i, period, title, organisation, rest))
+            taken.update((i - 1, i))
+            continue
+        if len(rest.split()) >= 2:
+            flipped = _split_employer_first(rest, following, today)
+            if flipped is not None and i + 1 not in taken:
+                entries.append((i, i + 1, period, *flipped))
+                taken.update((i, i + 1))
+            else:
+                anchors.append((i, period, i, rest))
+            continue
         previous = lines[i - 1] if i > 0 else ""
-        prev_free = i > 0 and (not anchors or (anchors[-1][0] < i - 1 and anchors[-1][2] != i - 1))
+        prev_free = (
+            i > 0 and i - 1 not in taken and (not anchors or (anchors[-1][0] < i - 1 and anchors[-1][2] != i - 1))
+        )
         if (
             _title_like(following)
+            and i + 1 not in taken
             and not find_periods(following, today)
             and (not prev_free or not _title_like(previous) or re.search(r"[,|]| - | at ", following))
         ):
@@ -287,37 +430,100 @@ def parse_jobs(section: str, today: dt.date | None = None) -> list[Job]:
             anchors.append((i, period, i - 1, previous))
         else:
             anchors.append((i, period, i, ""))
+    for date_line, period, head_line, heading in anchors:
+        as_org = org_line(heading) if head_line != date_line else None  # "Employer -" over the dates: no title
+        parts = ("", *as_org) if as_org else split_header(heading)
+        entries.append((min(date_line, head_line), max(date_line, head_line), period, *parts))
+    entries.sort(key=lambda e: e[0])
     jobs = []
-    for n, (date_line, period, head_line, heading) in enumerate(anchors):
-        body_start = max(date_line, head_line) + 1
-        body_end = min(anchors[n + 1][0], anchors[n + 1][2]) if n + 1 < len(anchors) else len(lines)
-        body = [line for line in lines[body_start:body_end] if line]
-        title, organisation, place = split_header(heading)
+    for n, (_first, last, period, title, organisation, place) in enumerate(entries):
+        if is_membership(title, organisation):
+            continue
+        body_end = entries[n + 1][0] if n + 1 < len(entries) else len(lines)
+        body = [line for line in lines[last + 1 : body_end] if line]
         jobs.append(
             Job(
                 title,
                 organisation,
                 place,
-                period.start,
-                period.end,
-                period.months,
-                period.current,
+                period.start if period else "",
+                period.end if period else "",
+                period.months if period else 0,
+                period.current if period else False,
                 tuple(_bullets(body)),
-                period.text,
+                period.text if period else "",
             )
         )
     return jobs
 
 
+def _clean_degree(text: str) -> str:
+    """A degree line without its dates, graduation notes and trailing separators."""
+    text = GRADUATION_NOTE.sub(" ", RANGE.sub(" ", text))
+    text = re.sub(r"\b(?:19|20)\d{2}\b", " ", text)
+    return " ".join(text.split()).strip(" ,-–|:;(")
+
+
+def _clean_school(text: str) -> str:
+    """A school line without dates, and without the place when a comma part names the school."""
+    text = _clean_degree(text)
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    named = [p for p in parts if SCHOOL_WORDS.search(p)]
+    return named[0] if len(parts) > 1 and named else text
+
+
+def _education_blocks(lines: list[str]) -> tuple[list[tuple[int, Education]], set[int]]:
+    """Degrees laid out "Degree / School - City, State / years" (the school line with a dash, or naming a school)."""
+    out: list[tuple[int, Education]] = []
+    taken: set[int] = set()
+    for i, line in enumerate(lines):
+        found = org_line(line)
+        after_degree = i > 0 and DEGREE.search(lines[i - 1]) and len(line.split()) <= MAX_TITLE_WORDS
+        school_like = SCHOOL_WORDS.search(line) or (after_degree and not find_periods(line) and not _is_bullet(line))
+        school = found[0] if found else (line if i > 0 and school_like and not DEGREE.search(line) else "")
+        if school and not found and not re.search(r"[A-Za-z]{2}", _clean_degree(school)):
+            continue  # a line of dates or grades
+        if not school or i == 0 or i - 1 in taken or _is_bullet(line):
+            continue
+        degree_line = lines[i - 1]
+        if org_line(degree_line) or find_periods(degree_line) or len(degree_line.split()) > MAX_ORG_WORDS + 2:
+            continue
+        if not found and not DEGREE.search(degree_line):
+            continue  # a school line without a dash needs a degree above it
+        if SCHOOL_WORDS.search(degree_line) and not DEGREE.search(degree_line):
+            continue  # two school lines
+        first = i - 1
+        if first > 0 and re.search(r"\b(?:in|of|and|&)$", lines[first - 1]) and first - 1 not in taken:
+            first -= 1  # "Bachelor of Technology in / Information Technology"
+            degree_line = f"{lines[first]} {degree_line}"
+        nearby = " ".join(lines[i : i + 2])
+        years = [int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", f"{degree_line} {nearby}")]
+        out.append((first, Education(_clean_degree(degree_line), _clean_school(school), max(years) if years else None)))
+        taken.update(range(first, i + 1))
+    return out, taken
+
+
 def parse_education(section: str, known_institutions: Iterable[str] = ()) -> list[Education]:
-    """Degrees of an education section: a line naming a degree, its school and year on it or the next line."""
+    """Degrees of an education section.
+
+    A "Degree / School - City, State / years" block gives both; otherwise a line naming a degree, with its
+    school and year on it or the next line. Dates and "Expected Graduation: May" notes are not part of the degree.
+    """
     from engines.resume.entities import INSTITUTION  # the institution rule lives with the other entity rules
 
-    lines = [line.strip() for line in join_broken_ranges(section).split("\n") if line.strip()]
+    lines: list[str] = []
+    for line in join_broken_ranges(section).split("\n"):
+        line = line.strip()
+        if not line or URL_LINE.fullmatch(line):
+            continue
+        if lines and GRADUATION_NOTE.search(line) and not _clean_degree(line):  # "Expected Graduation: May 2025"
+            lines[-1] = f"{lines[-1]} {' '.join(re.findall(r'(?:19|20)[0-9]{2}', line))}".strip()
+            continue
+        lines.append(line)
     known = tuple(known_institutions)
-    entries = []
+    entries, taken = _education_blocks(lines)
     for i, line in enumerate(lines):
-        if not DEGREE.search(line):
+        if i in taken or not DEGREE.search(line):
             continue
         nearby = f"{line} {lines[i + 1]}" if i + 1 < len(lines) and not DEGREE.search(lines[i + 1]) else line
         years = [int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", nearby)]
@@ -325,11 +531,10 @@ def parse_education(section: str, known_institutions: Iterable[str] = ()) -> lis
         institution = school.group(1).strip() if school else ""
         if not institution:
             institution = next((k for k in known if re.search(rf"\b{re.escape(k)}\b", nearby)), "")
-        text = RANGE.sub("", line)
-        text = re.sub(r"\b(?:19|20)\d{2}\b", "", text).strip(" ,-–|")
+        text = _clean_degree(line)
         parts = [p.strip() for p in re.split(r"\s+[-–—|]\s+|\s*,\s*", text) if p.strip()]
         degree = next((p for p in parts if DEGREE.search(p)), text)
         if institution and institution in degree:
             degree = degree.replace(institution, "").strip(" ,-–")
-        entries.append(Education(degree, institution, max(years) if years else None))
-    return entries
+        entries.append((i, Education(degree, institution, max(years) if years else None)))
+    return [e for _, e in sorted(entries, key=lambda item: item[0])]

@@ -23,16 +23,19 @@ RESUME_HEADINGS: dict[str, tuple[str, ...]] = {
     "education": ("education", "academic background", "education and training", "academic qualifications"),
     "skills": (
         "technical skills", "skills", "core competencies", "key skills", "skills and tools", "skills & tools",
-        "technologies", "tech stack", "competencies", "areas of expertise", "skills summary",
+        "technologies", "tech stack", "competencies", "areas of expertise", "skills summary", "skill set", "skillset",
+        "key technical skills", "it skills", "computer skills", "software skills", "technical proficiency",
     ),
-    "projects": ("projects", "personal projects", "selected projects", "side projects", "key projects"),
+    "projects": ("projects", "personal projects", "selected projects", "side projects", "key projects", "project details"),
     "certifications": (
         "certifications", "certificates", "licenses and certifications", "licenses & certifications",
-        "certifications and licenses", "courses", "training",
+        "certifications and licenses", "courses", "training", "certifications/licenses", "licenses/certifications",
     ),
     "other": (
         "awards", "honors", "honours", "achievements", "publications", "languages", "interests", "hobbies",
-        "volunteering", "volunteer experience", "references", "activities", "leadership",
+        "volunteering", "volunteer experience", "references", "activities", "leadership", "links",
+        "additional information", "awards/achievements", "groups", "publications/presentations", "declaration",
+        "personal details", "personal information",
     ),
 }  # fmt: skip
 JOB_HEADINGS: dict[str, tuple[str, ...]] = {

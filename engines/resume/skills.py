@@ -24,6 +24,16 @@ _AFTER = r"(?![\w+#&]|[.-]\w)"
 # List context: the term stands between list separators (commas, slashes, bullets, "and"/"or", line ends).
 _LIST_BEFORE = r"(?:(?<=^)|(?<=[,;|/(•·:\uf0b7\x7f])|(?<=[,;|/(•·:\uf0b7\x7f] )|(?<=\band )|(?<=\bor )|(?<=  ))"
 _LIST_AFTER = r"(?=\s*(?:$|[,;|/)•·\uf0b7\x7f]|\band\b|\bor\b|  ))"
+# A skill name that is also an everyday word, and what follows it when it is the word: "Spring 2017" is a
+# term, "Front End Supervisor" a shop's checkout.
+NOT_BEFORE = {
+    "Spring": re.compile(
+        r"[\s,]+(?:(?:semester|term|quarter|break|season)\b|'?\d{2}\b|(?:19|20)\d{2}\b)", re.IGNORECASE
+    ),
+    "Front-end development": re.compile(
+        r"[\s-]+(?:supervisor|cashier|clerk|associate|desk|attendant|staff|team member|checker)s?\b", re.IGNORECASE
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -130,8 +140,11 @@ class SkillMatcher:
         taken = bytearray(len(text))
         found: list[tuple[int, int, str]] = []
         for name, pattern in self._terms:
+            veto = NOT_BEFORE.get(name)
             for m in pattern.finditer(text):
                 start, end = m.span()
+                if veto is not None and veto.match(text, end):
+                    continue
                 if end > start and not any(taken[start:end]):
                     taken[start:end] = b"\x01" * (end - start)
                     found.append((start, end, name))
@@ -159,3 +172,49 @@ class SkillMatcher:
 def default_matcher() -> SkillMatcher:
     """The matcher over the project's taxonomy (compiled once per process)."""
     return SkillMatcher()
+
+
+# Notes written beside a listed skill: "Java (5 years)", "SQL (Less than 1 year)", "Python - Expert".
+_SKILL_NOTE = re.compile(
+    r"\((?:less than\s+)?[\d.+\s]*(?:years?|yrs?|months?)\)|\(\s*\)|[-–]\s*(?:expert|advanced|intermediate|beginner|basic)\b",
+    re.IGNORECASE,
+)
+_LIST_SPLIT = re.compile(r"\s*(?:[,;|•·\u2022]|\s[-–]\s|\n)\s*")
+MAX_LISTED_WORDS = 5  # a longer item is a sentence, not a skill
+MAX_LISTED_CHARS = 40
+WRAPPED_LINE = 60  # a comma list this long that runs on at the next line was wrapped
+
+
+def listed_skills(section: str) -> list[str]:
+    """Skills as the candidate lists them in a skills section ("Azure (8 years), C#, Web API"), each once.
+
+    A comma list wrapped over lines is joined back; "Languages: C, C++" gives C and C++; year notes go.
+    Items longer than a few words are sentences and are left out; so are bare numbers.
+    """
+    joined: list[str] = []
+    for line in section.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        wrapped = len(joined[-1]) >= WRAPPED_LINE and "," in joined[-1] if joined else False
+        if wrapped and not line.startswith("•") and not joined[-1].endswith((":", ".")):
+            joined[-1] = f"{joined[-1]} {line}"  # a wrapped comma list
+        else:
+            joined.append(line)
+    items: list[str] = []
+    from engines.resume.experience import RANGE  # a dated line is a position or a course, not a skill
+
+    for line in joined:
+        if RANGE.search(line):
+            continue
+        line = _SKILL_NOTE.sub(" ", line)
+        if ":" in line:
+            label, rest = line.split(":", 1)
+            line = rest if len(label.split()) <= 4 and rest.strip() else line
+        for item in _LIST_SPLIT.split(line):
+            item = re.sub(r"^(?:and|or|&)\s+", "", " ".join(item.split())).strip(" .*-–:()")
+            if not item or re.fullmatch(r"[\d\W]+", item) or re.match(r"(?:https?://|www\.)", item):
+                continue
+            if len(item.split()) <= MAX_LISTED_WORDS and len(item) <= MAX_LISTED_CHARS:
+                items.append(item)
+    return list(dict.fromkeys(items))

@@ -50,6 +50,20 @@ def test_resume_page_sample_profile_and_suggestions():
     assert "bullets" in shown and ("action verb" in shown or "number" in shown), shown[-2000:]
 
 
+def test_resume_page_reads_a_common_layout_with_an_undated_position():
+    """Issue 28: "Title / Employer - City, ST - / dates" positions, one without dates, and listed skills."""
+    text = (SAMPLES / "layouts" / "plain_indeed.txt").read_text(encoding="utf-8")
+    text = text.replace("EDUCATION", "Volunteer Tutor\nFresno Reading Circle - Fresno, CA\nEDUCATION")
+    at = open_page("resume")
+    upload(at, "layout.txt", text.encode("utf-8"), "text/plain")
+    assert not errors(at)
+    labels = [e.label for e in at.expander]
+    assert "Front End Supervisor — Brightline Grocers (June 2015 to Present)" in labels, labels
+    assert "Volunteer Tutor — Fresno Reading Circle (no dates)" in labels, labels
+    assert metric(at, "Positions") == "3"
+    assert "**Listed in the skills section**" in texts(at.markdown)
+
+
 def test_resume_page_reads_a_word_upload():
     at = open_page("resume")
     upload(at, "hannah.docx", (SAMPLES / "hannah_okafor_product_manager.docx").read_bytes())
