@@ -16,6 +16,12 @@ The default's hyper-parameters (beta, lambda1, redundancy) were chosen by the gr
 articles 0-49 (file order) and then fixed in ``SummarizerConfig``; rows are reported on articles 50-99 (never
 seen by the tuning) and on all 100. Run ``python -m benchmarks.summarizer`` to repeat the search.
 
+Any casing (issue 28): :func:`casing_records` measures the default on each half twice, on the articles as
+they are and on the same articles lower-cased and tokenised the way CNN/DailyMail is distributed
+(:func:`cnndm_tokenise`, highlights too): sentences found against the sentences found in the cased original,
+the length of a 3-sentence summary in words, and ROUGE-1/2/L F1 of the default and of Lead-3. The rules for
+tokenised text (engines/summarizer/preprocess.py) were developed on articles 0-49 only.
+
 Anchors are published figures on the CNN/DailyMail **test** split (11,490 articles, ROUGE via pyrouge), while ours
 are on a 100-article **train** sample with rouge-score, so they are comparable in size, not identical. Published
 ROUGE-L (pyrouge) is summary-level, i.e. computed per sentence like rouge-score's ``rougeLsum``; our ``rougeL``
@@ -25,6 +31,7 @@ column is rouge-score's sentence-less ROUGE-L, as the task asks, and is lower by
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 import time
 from dataclasses import replace
@@ -120,7 +127,90 @@ def run(data_dir: Path, seeds: int = 1, progress=print) -> tuple[list[Record], l
         progress(
             f"summarizer: on {dataset} the default is >= on rouge1, rouge2 and rougeL than: {', '.join(beats) or 'neither'}"
         )
+    records += casing_records(frame, progress)
     return records, ANCHORS
+
+
+# ---------------------------------------------------------------- any casing (issue 28)
+
+CASING_DEV = TUNE  # articles 0-49: the rules for lower-case, tokenised text were developed on these
+CASING_TEST = HELD_OUT  # articles 50-99: reported, never used to develop the rules
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
+_KEEP_STOP = frozenset(
+    ("mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "gov", "sen", "rep", "inc", "co", "corp")
+)
+
+
+def _full_stop(match: re.Match[str]) -> str:
+    """A word's final full stop becomes a token of its own, except in "u.s." or "mr." (PTB keeps those)."""
+    word = match.group(1)
+    return f"{word}." if "." in word or word.lower() in _KEEP_STOP else f"{word} ."
+
+
+def cnndm_tokenise(text: str) -> str:
+    """``text`` lower-cased and tokenised the way CNN/DailyMail is distributed (Stanford PTB style).
+
+    Punctuation becomes its own token (" . ", " , "), brackets become ``-lrb-``/``-rrb-``, double quotes
+    become ````` and ``''``, clitics are split ("he 's", "do n't"); paragraphs are kept (blank lines).
+    """
+    text = text.translate(_QUOTES)
+    text = re.sub(r'(^|[\s(\[{])"', r"\1 `` ", text)  # an opening quote
+    text = text.replace('"', " '' ")
+    text = re.sub(r"(?i)\b(\w+)(n't)\b", r"\1 \2", text)
+    text = re.sub(r"(?i)(\w)('s|'re|'ve|'ll|'d|'m)\b", r"\1 \2", text)
+    text = text.replace("(", " -lrb- ").replace(")", " -rrb- ")
+    text = re.sub(r"--", " -- ", text)
+    text = re.sub(r"([,;:!?])(?!\d)", r" \1 ", text)  # not inside "3,500"
+    text = re.sub(r"(\S+?)\.(?=\s|$)", _full_stop, text)
+    lines = [" ".join(line.split()) for line in text.lower().split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def casing_measures(frame: pd.DataFrame, tokenised: bool) -> dict[str, float]:
+    """Sentences found, 3-sentence summary length and ROUGE of the default and Lead-3, on one form of the text.
+
+    ``sentences_ratio`` is the median of (sentences found / reference), the reference being the sentences the
+    engine finds in the original, cased article after the same preprocessing (capitals intact).
+    """
+    found, reference, words, max_words = [], [], [], 0
+    rouge: dict[str, list[float]] = {f"{m}_{k}": [] for m in ("default", "lead3") for k in sm.ROUGE_TYPES}
+    for article, highlights in zip(frame["article"], frame["highlights"], strict=True):
+        reference.append(len(prepare(sm.check_text(article).text).body))
+        text = cnndm_tokenise(article) if tokenised else article
+        gold = cnndm_tokenise(highlights) if tokenised else highlights
+        found.append(len(prepare(sm.check_text(text).text).body))
+        for name, config in (("default", sm.SummarizerConfig()), ("lead3", sm.SummarizerConfig(method=sm.Method.LEAD))):
+            summary = sm.summarize(text, config)
+            for metric, value in sm.rouge(summary.text, gold).items():
+                rouge[f"{name}_{metric}"].append(value)
+            if name == "default":
+                words.append(len(summary.text.split()))
+                max_words = max(max_words, words[-1])
+    return {
+        "sentences_found_median": float(np.median(found)),
+        "sentences_reference_median": float(np.median(reference)),
+        "sentences_ratio_median": float(np.median(np.array(found) / np.maximum(reference, 1))),
+        "summary_words_mean": float(np.mean(words)),
+        "summary_words_max": float(max_words),
+        **{k: float(np.mean(v)) for k, v in rouge.items()},
+    }
+
+
+def casing_records(frame: pd.DataFrame, progress=print, parts=("dev", "test")) -> list[Record]:
+    """:func:`casing_measures` on the original and on the lower-cased, tokenised articles, dev and test halves."""
+    records: list[Record] = []
+    halves = {"dev": (CASING_DEV, "articles 0-49, dev"), "test": (CASING_TEST, "articles 50-99, held out")}
+    for part in parts:
+        rows, label = halves[part]
+        for tokenised in (False, True):
+            form = "lower-case tokenised (CNN/DM style)" if tokenised else "original casing"
+            dataset = f"{FOLDER} ({label}, {form})"
+            values = casing_measures(frame.iloc[rows], tokenised)
+            progress(f"summarizer: {dataset}: {values}")
+            records += [Record(ENGINE, dataset, "centrality_tfidf", m, v, True) for m, v in values.items()]
+    return records
 
 
 # ---------------------------------------------------------------- tuning (run by hand, results fixed in the config)

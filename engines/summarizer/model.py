@@ -329,6 +329,11 @@ def _summarize_clean(
     notes = list(clean.notes)
     progress(0.1, "Splitting into sentences")
     document = prepare(clean.text, strip=config.strip_boilerplate)
+    if document.tokenised:
+        notes.append(
+            'The text came tokenised, with every mark a word of its own (" . ", "-lrb-", "``"), as '
+            "CNN/DailyMail is distributed: punctuation was put back before finding the sentences."
+        )
     if document.removed:
         notes.append(f"Removed {len(document.removed)} piece(s) of boilerplate (bylines, datelines, time-stamps).")
     if not document.body:

@@ -12,7 +12,12 @@ methods therefore run on a *prepared* text:
    a sentence (``his . voice``); a dot between two lower-case words is removed and a
    detached full stop (``family .``) is re-attached, so that sentences split where the
    author ended them.
-3. **Structure**: sentences come from :func:`engines.core.text.split_sentences` with their
+3. **Tokenised text** (:func:`is_tokenised`, :func:`detokenise`): text distributed the way CNN/DailyMail is
+   (lower-cased, every mark a token: ``kathmandu , nepal -lrb- cnn -rrb- -- `` we do n't know , '' he said .``)
+   has `` . `` between lower-case words at every sentence end, so step 2 would join all its sentences. Such a
+   text is recognised by its detached punctuation and put back together instead (``kathmandu, nepal (cnn) --
+   "we don't know," he said.``); step 2 is skipped for it, and the dateline is found whatever its casing.
+4. **Structure**: sentences come from :func:`engines.core.text.split_sentences` with their
    character offsets and paragraph; a paragraph that is a single short line without a
    closing full stop (or a Markdown ``#`` line) is a *heading*: it is never chosen as a
    summary sentence, but summary sentences are grouped under it.
@@ -40,6 +45,13 @@ DM_STAMP = re.compile(
 )
 # "By . Rob Cooper . " (a Daily Mail byline, names separated from the text by " . ").
 DM_BYLINE = re.compile(r"(?:(?<=^)|(?<=[.!?\"'’”]\s))By\s+\.\s+[^.!?]{1,80}?\s+\.\s+(?=[A-Z(]|PUBLISHED|UPDATED|Last)")
+CNN_DATELINE_ANY_CASE = re.compile(r"^\s*(?:[^()\n]{0,60}?\s*)?\(cnn\)\s*(?:--|—|-)?\s*", flags=re.IGNORECASE)
+DM_BYLINE_ANY_CASE = re.compile(
+    r"(?:(?<=^)|(?<=[.!?\"'’”]\s))by\.?\s+(?:\.\s+)?[^.!?]{1,80}?\.\s+(?=published|updated|last)", flags=re.IGNORECASE
+)
+# In any case, a Daily Mail byline opening a paragraph: "by. daily mail reporter." (a few words between stops).
+DM_BYLINE_OPENING = re.compile(r"^by\.\s+(?:[^.!?\s]+\s+){0,5}[^.!?\s]+\.\s+", flags=re.IGNORECASE)
+VIDEO_PROMPT_ANY_CASE = re.compile(r"\s*\bscroll down for (?:the )?video\b\s*\.?\s*", flags=re.IGNORECASE)
 VIDEO_PROMPT = re.compile(r"\s*\b(?:Scroll down for (?:video|the video)|SCROLL DOWN FOR VIDEO)\b\s*\.?\s*")
 # A short paragraph at the top that is only a byline, a date or a share prompt.
 # "By" must be followed by at least two capitalised names ("By Jane Doe"), so "By the end of..." is prose.
@@ -52,6 +64,22 @@ TOP_PARAGRAPHS = 4  # byline paragraphs are only looked for near the top
 # " . " between two lower-case words: a line break the scraper turned into a full stop.
 MID_SENTENCE_DOT = re.compile(r"(?<=[a-z,;])\s+\.\s+(?=[a-z])")
 DETACHED_STOP = re.compile(r"(?<=\w)\s+\.(?=\s|$)")
+# PTB tokenisation (CNN/DailyMail, Penn Treebank): brackets spelled out, quotes as `` and '', clitics split.
+PTB_BRACKETS = {"-lrb-": "(", "-rrb-": ")", "-lsb-": "[", "-rsb-": "]", "-lcb-": "{", "-rcb-": "}"}
+_PTB_BRACKET = re.compile(r"-(?:lrb|rrb|lsb|rsb|lcb|rcb)-", re.IGNORECASE)
+# A mark standing alone after a word ("said ." "nepal ,") and one glued to it ("said." "nepal,").
+_DETACHED_MARK = re.compile(r"(?<=\w) [.,;:!?](?=\s|$)")
+_ATTACHED_MARK = re.compile(r"\w[.,;:!?](?=\s|$)")
+# In tokenised lower-case text, " . " is also the line break a scraper turned into a full stop ("a woman who .
+# claims"); step 2 tells it from a sentence end by capitals, which this text lacks. It is an artefact when the
+# word before cannot end a sentence, the word after cannot start one, or a comma comes right before it.
+NEVER_LAST = frozenset((
+    "a", "an", "the", "of", "and", "or", "nor", "but", "his", "their", "its", "our", "my", "your", "whose",
+    "into", "onto", "than", "very", "with", "from", "at", "by", "who", "which", "such",
+))  # fmt: skip
+NEVER_FIRST = frozenset(("of", "than"))
+_FALSE_STOP = re.compile(r"(?<= )(\w+) \.(?= ([a-z]+)\b)")
+MIN_DETACHED_MARKS = 3  # fewer: too little to tell (a stray " . " is a scraping artefact, step 2)
 HEADING_MAX_WORDS = 12  # a heading is a short line
 SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ")", ";", ",")
 
@@ -87,11 +115,13 @@ class Prepared:
         text: The prepared text (offsets of ``sentences`` point into it).
         sentences: Every sentence, in order.
         removed: Boilerplate snippets that were stripped, in order.
+        tokenised: The text came tokenised (" . " between words, ``-lrb-``) and was put back together.
     """
 
     text: str
     sentences: tuple[DocSentence, ...]
     removed: tuple[str, ...]
+    tokenised: bool = False
 
     @property
     def body(self) -> list[DocSentence]:
@@ -114,11 +144,12 @@ def _cut(pattern: re.Pattern[str], text: str, removed: list[str], repl: str = " 
     return pattern.sub(keep, text)
 
 
-def strip_boilerplate(text: str) -> tuple[str, list[str]]:
+def strip_boilerplate(text: str, *, any_case: bool = False) -> tuple[str, list[str]]:
     """Remove bylines, datelines, time-stamps and video prompts from a (whitespace-normalised) text.
 
     Args:
         text: Paragraphs separated by blank lines, as ``clean_text`` returns them.
+        any_case: Find the dateline and the Daily Mail byline in lower-case text too ("(cnn) --").
 
     Returns:
         The text without boilerplate and the snippets that were removed.
@@ -131,10 +162,12 @@ def strip_boilerplate(text: str) -> tuple[str, list[str]]:
             removed.append(para.strip())
             continue
         if not kept:  # the dateline only opens an article
-            para = _cut(CNN_DATELINE, para, removed, repl="")
-        para = _cut(DM_BYLINE, para, removed)
+            para = _cut(CNN_DATELINE_ANY_CASE if any_case else CNN_DATELINE, para, removed, repl="")
+        para = _cut(DM_BYLINE_ANY_CASE if any_case else DM_BYLINE, para, removed)
+        if any_case:
+            para = _cut(DM_BYLINE_OPENING, para, removed, repl="")
         para = _cut(DM_STAMP, para, removed)
-        para = _cut(VIDEO_PROMPT, para, removed)
+        para = _cut(VIDEO_PROMPT_ANY_CASE if any_case else VIDEO_PROMPT, para, removed)
         para = re.sub(r"^\s*(?:[.|]\s*)+", "", para)  # separators left at the start
         para = re.sub(r"\s{2,}", " ", para).strip()
         if para:
@@ -146,6 +179,32 @@ def repair_artefacts(text: str) -> str:
     """Undo the `` . `` that scraped news puts where a line broke inside a sentence."""
     text = MID_SENTENCE_DOT.sub(" ", text)
     return DETACHED_STOP.sub(".", text)
+
+
+def is_tokenised(text: str) -> bool:
+    """True for PTB-tokenised text: most punctuation marks stand apart from the word before them."""
+    detached = len(_DETACHED_MARK.findall(text))
+    return detached >= MIN_DETACHED_MARKS and detached > 2 * len(_ATTACHED_MARK.findall(text))
+
+
+def detokenise(text: str) -> str:
+    """PTB-tokenised text put back together: marks glued to their word, brackets and quotes restored.
+
+    Line breaks are kept, so paragraphs stay paragraphs; the casing is left as it is.
+    """
+    text = re.sub(r"(?<= [,;:]) \.(?= )", "", text)  # "tested , . because": a line break, not an end
+    text = _FALSE_STOP.sub(
+        lambda m: m.group(1) if m.group(1).lower() in NEVER_LAST or m.group(2) in NEVER_FIRST else m.group(), text
+    )
+    text = _PTB_BRACKET.sub(lambda m: PTB_BRACKETS[m.group().lower()], text)
+    text = re.sub(r"``[ \t]*", '"', text)  # an opening quote joins the word after it
+    text = re.sub(r"[ \t]*''", '"', text)  # a closing quote joins the word before it
+    text = re.sub(r"(?<!`)`(?!`)[ \t]*", "'", text)  # a single opening quote
+    text = re.sub(r"([(\[{])[ \t]+", r"\1", text)
+    text = re.sub(r"[ \t]+([)\]}])", r"\1", text)
+    text = re.sub(r"[ \t]+(n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1", text, flags=re.IGNORECASE)
+    text = re.sub(r"[ \t]+([.,;:!?%]+)(?=[\s\"')\]}]|$)", r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text)
 
 
 def _is_heading(text: str, alone: bool) -> bool:
@@ -167,9 +226,14 @@ def prepare(text: str, *, strip: bool = True) -> Prepared:
         The prepared text with its sentences.
     """
     removed: list[str] = []
+    tokenised = False
     if strip:
-        text, removed = strip_boilerplate(text)
-        text = repair_artefacts(text)
+        tokenised = is_tokenised(text)
+        if tokenised:
+            text = detokenise(text)
+        text, removed = strip_boilerplate(text, any_case=tokenised)
+        if not tokenised:
+            text = repair_artefacts(text)
     raw = [s for s in split_sentences(text) if s.text.strip()]
     per_paragraph: dict[int, int] = {}
     for s in raw:
@@ -186,4 +250,4 @@ def prepare(text: str, *, strip: bool = True) -> Prepared:
         )
         for i, s in enumerate(raw)
     )
-    return Prepared(text, sentences, tuple(removed))
+    return Prepared(text, sentences, tuple(removed), tokenised)
