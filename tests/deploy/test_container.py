@@ -310,6 +310,9 @@ def test_compose_passes_only_settings_the_app_reads():
         "GALLERY_OPERATOR_TOKEN",
     ):
         assert name in service["environment"], f"compose.yaml does not pass {name}"
+        # No value: taken from the shell, unset without it. podman-compose 1.0 passed "${NAME:-}" on literally, which
+        # made a 26-character operator token that anyone could read here.
+        assert service["environment"][name] is None, f"compose.yaml gives {name} a value; leave it to the shell"
     for name in service["environment"]:
         assert name == "HF_TOKEN" or app_reads(name), f"compose.yaml sets {name}, which the app never reads"
 
