@@ -55,11 +55,19 @@ def generated(preset: str) -> an.LabelledSeries:
 
 @st.cache_data(max_entries=24, show_spinner="Scoring the series…")
 def run_detect(
-    series_key: str, detector: str, threshold: float, cooldown: int, settings_key: tuple, stored: bool, _series, _scored
+    series_key: str,
+    detector: str,
+    threshold: float | None,
+    cooldown: int,
+    settings_key: tuple,
+    stored: bool,
+    _series,
+    _scored,
 ):
     """Detections of one detector on one series (cached per series, detector and threshold).
 
-    ``_scored``: the detector's scores shipped for this series (the generated stand-ins), else None (scored now).
+    ``threshold``: None adapts it to the series (the default detector's rule). ``_scored``: the detector's scores
+    shipped for this series (the generated stand-ins), else None (scored now).
     """
     config = an.DetectConfig(detector=detector, threshold=threshold, cooldown=cooldown)
     return an.detect(_series, config, scored=_scored)
@@ -94,15 +102,25 @@ with st.sidebar:
         key="anomaly_detector",
         bind="query-params",
     )
-    threshold = st.number_input(
+    adaptive = an.DetectorName(detector) in an.ADAPTIVE_THRESHOLDS and st.toggle(
+        "Adapt the threshold to the series",
+        value=True,
+        key="anomaly_adaptive",
+        help="Learn the threshold from the series' own scores in its first 15% (NAB's learning period, where "
+        "nothing is scored): the corpus threshold, raised where the series is noisier than NAB's, so its everyday "
+        "wiggles do not raise alarms. Off: the fixed threshold below.",
+    )
+    fixed_threshold = st.number_input(
         "Threshold on the anomaly score",
         value=float(an.DEFAULT_THRESHOLDS[detector]),
         step=0.1 if detector != an.DetectorName.WGAUSS else 0.00001,
         format="%.5g",
         key=f"anomaly_threshold_{detector}",
+        disabled=adaptive,
         help="The default is the threshold that maximised this detector's NAB score on realKnownCause "
         "(NAB's protocol optimises one threshold per detector over the whole corpus).",
     )
+    threshold = None if adaptive else float(fixed_threshold)
     cooldown = st.number_input(
         "Cooldown (points of silence after a detection)",
         min_value=0,
@@ -122,7 +140,7 @@ def detection():
     if an.DetectorName(detector) not in (an.DetectorName.ONLINE, an.DetectorName.WGAUSS):
         found = lifecycle.cached_model(an.scores_request(corpus)) if series_name in corpus.series else None
         scored = found[0].get(series, detector) if found is not None else None
-    key = (series_name, detector, float(threshold), int(cooldown), ui.settings_key(), scored is not None)
+    key = (series_name, detector, threshold, int(cooldown), ui.settings_key(), scored is not None)
     return run_detect(*key, series, scored)
 
 
@@ -225,7 +243,7 @@ def render_detect() -> None:
     if series.events:
         st.caption("Injected: " + "; ".join(series.events) + ".")
     st.caption(
-        f"Scored {len(result.scores):,} points in {result.seconds:.2f} s. NAB ignores detections in the first "
+        f"{result.how} Scored {len(result.scores):,} points in {result.seconds:.2f} s. NAB ignores detections in the first "
         "15% of a series (at most 750 points): the detector is still learning what normal looks like."
     )
 
@@ -578,6 +596,7 @@ def render_upload() -> None:
         f"{len(result.detections):,} anomalies flagged."
     )
     show_notes(user.notes)
+    st.caption(result.how)
     st.plotly_chart(
         series_chart(result.frame(), (), result.threshold, f"{name}: {an.DETECTORS[an.DEFAULT_DETECTOR]['title']}"),
         width="stretch",

@@ -27,6 +27,7 @@ from engines.anomaly.data import (
     stand_in_corpus,
 )
 from engines.anomaly.detectors import (
+    ADAPTIVE_THRESHOLDS,
     DEFAULT_COOLDOWN,
     DEFAULT_DETECTOR,
     DEFAULT_THRESHOLDS,
@@ -74,6 +75,7 @@ from engines.anomaly.multivariate import (
 from engines.anomaly.multivariate import detect as detect_multivariate
 from engines.anomaly.scoring import (
     STANDARD,
+    AdaptiveThreshold,
     FileScore,
     Profile,
     detections_from_scores,
@@ -85,6 +87,7 @@ from engines.anomaly.scoring import (
 )
 
 __all__ = [
+    "ADAPTIVE_THRESHOLDS",
     "ALLOW_PRIVATE_ENV",
     "CACHE",
     "DEFAULT_COOLDOWN",
@@ -98,6 +101,7 @@ __all__ = [
     "SCORES_CACHE",
     "STANDARD",
     "TRANSACTIONS_CACHE",
+    "AdaptiveThreshold",
     "Alert",
     "AlertManager",
     "AlertRule",

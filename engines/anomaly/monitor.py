@@ -12,6 +12,7 @@ import pandas as pd
 from engines.anomaly.alerts import Alert, AlertManager, AlertRule
 from engines.anomaly.data import Corpus, LabelledSeries, stand_in_corpus
 from engines.anomaly.detectors import (
+    ADAPTIVE_THRESHOLDS,
     DEFAULT_COOLDOWN,
     DEFAULT_DETECTOR,
     DEFAULT_THRESHOLDS,
@@ -30,6 +31,7 @@ from engines.anomaly.multivariate import (
     score_transactions,
 )
 from engines.anomaly.scoring import (
+    AdaptiveThreshold,
     detections_from_scores,
     normalised,
     optimise_threshold,
@@ -54,13 +56,17 @@ class DetectConfig:
 
     Attributes:
         detector: Which detector.
-        threshold: Score at or above which a point is anomalous (None: the detector's default).
+        threshold: Score at or above which a point is anomalous (None: the detector's default, adaptive where
+            the detector has an adaptive rule and ``adaptive`` is on).
+        adaptive: With no threshold given, choose it per series from the detector's own scores in NAB's
+            probationary period (:data:`ADAPTIVE_THRESHOLDS`); off: the fixed corpus threshold.
         cooldown: Points of silence after a detection.
         seed: Seed of the randomised detectors.
     """
 
     detector: DetectorName = DEFAULT_DETECTOR  # online ensemble: best NAB score in benchmarks/anomaly.py
-    threshold: float | None = None  # DEFAULT_THRESHOLDS[detector]
+    threshold: float | None = None  # adaptive (ADAPTIVE_THRESHOLDS) or DEFAULT_THRESHOLDS[detector]
+    adaptive: bool = True  # never below the corpus threshold; fewer false alarms on noisier series (issue 28)
     cooldown: int = DEFAULT_COOLDOWN  # one detection per incident
     seed: int = 0  # fixed: same series, same detections
 
@@ -74,8 +80,20 @@ class DetectConfig:
 
     @property
     def cut(self) -> float:
-        """The threshold in force."""
+        """The fixed threshold: the one given, else the detector's corpus threshold."""
         return DEFAULT_THRESHOLDS[self.detector] if self.threshold is None else float(self.threshold)
+
+    @property
+    def rule(self) -> AdaptiveThreshold | None:
+        """The adaptive rule in force, or None when the threshold is fixed."""
+        if self.threshold is not None or not self.adaptive:
+            return None
+        return ADAPTIVE_THRESHOLDS.get(self.detector)
+
+    def threshold_for(self, scores: np.ndarray) -> float:
+        """The threshold in force on a series with these scores."""
+        rule = self.rule
+        return self.cut if rule is None else rule(scores)
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class Detection:
         scores: One anomaly score per point.
         detections: Row indices flagged.
         threshold: Threshold used.
+        how: How the threshold was chosen, in words.
         metrics: nab_score (this series alone), window precision and recall (labelled series only).
         seconds: Wall time of scoring.
     """
@@ -95,6 +114,7 @@ class Detection:
     scores: np.ndarray
     detections: np.ndarray
     threshold: float
+    how: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -136,14 +156,41 @@ def detect(
             raise InputError(f"{len(scores)} precomputed scores for a series of {len(series.values)} points.")
     if series.values.nunique() <= 1:
         scores = np.zeros(len(scores))  # a constant series has nothing that stands out
-    found = detections_from_scores(scores, config.cut, config.cooldown)
+    cut = config.threshold_for(scores)
+    found = detections_from_scores(scores, cut, config.cooldown)
+    how = threshold_how(config, scores, cut)
     metrics: dict[str, float] = {}
     if series.has_labels:
         n = len(scores)
         metrics["nab_score"] = normalised([score_file(n, series.windows, found)])
         precision, recall = window_precision_recall(n, series.windows, found)
         metrics |= {"window_precision": precision, "window_recall": recall}
-    return Detection(series, scores, found, config.cut, metrics, seconds)
+    return Detection(series, scores, found, cut, how, metrics, seconds)
+
+
+def threshold_how(config: DetectConfig, scores: np.ndarray, cut: float) -> str:
+    """How the threshold ``cut`` of one series was chosen, in words."""
+    rule = config.rule
+    if rule is None:
+        if cut != DEFAULT_THRESHOLDS[config.detector]:
+            return f"Threshold {cut:.4g}, set by hand."
+        return f"Threshold {cut:.4g}: the detector's fixed threshold, chosen on NAB realKnownCause."
+    learn = len(rule.learning_scores(scores))
+    if learn < rule.min_points:
+        return (
+            f"Threshold {cut:.4g}: the series is too short to learn its own (fewer than {rule.min_points} scored "
+            "points in its first 15%), so the corpus threshold is used."
+        )
+    if cut > rule.floor:
+        return (
+            f"Threshold {cut:.4g}, adapted to this series: {rule.factor:g} times the {rule.quantile:.0%} quantile of "
+            f"its own scores over its first {learn:,} scored points (NAB's learning period), above the corpus "
+            f"threshold {rule.floor:g}."
+        )
+    return (
+        f"Threshold {cut:.4g}: the corpus threshold; this series' own scores over its first {learn:,} scored "
+        f"points (NAB's learning period) did not call for a higher one."
+    )
 
 
 def compare_detectors(
@@ -155,27 +202,35 @@ def compare_detectors(
 ) -> pd.DataFrame:
     """NAB leaderboard: each detector with its corpus-optimised threshold (NAB's protocol).
 
+    Every series counts: one without a labelled window cannot be detected or missed, but each of its
+    detections is a false positive (``-A_FP``), as in NAB's scoring. Window precision and recall are
+    means over the labelled series.
+
     Returns:
-        One row per detector: nab_score, threshold, windows detected, false positives,
+        One row per detector: nab_score, threshold, windows detected, false positives (on every series),
         window precision and recall at that threshold, and scoring seconds.
+
+    Raises:
+        InputError: when no series has a labelled window (the NAB score is then undefined).
     """
-    labelled = [s for s in corpus.series.values() if s.has_labels]
-    if not labelled:
+    every = list(corpus.series.values())
+    if not any(s.has_labels for s in every):
         raise InputError("No labelled series to compare detectors on.")
     rows = []
     for i, name in enumerate(detectors):
         step = scaled(progress, i / len(detectors), (i + 1) / len(detectors))
         step(0.0, f"Scoring {DETECTORS[name]['title']}")
         started = time.perf_counter()
-        scored = [(score_series(s.values.to_numpy(), name, season=s.season), s.windows) for s in labelled]
+        scored = [(score_series(s.values.to_numpy(), name, season=s.season), s.windows) for s in every]
         seconds = time.perf_counter() - started
         best = optimise_threshold(scored, cooldown=cooldown)
+        labelled = [(scores, windows) for scores, windows in scored if windows]
         precision = recall = 0.0
-        for scores, windows in scored:
+        for scores, windows in labelled:
             p, r = window_precision_recall(
                 len(scores), windows, detections_from_scores(scores, best.threshold, cooldown)
             )
-            precision, recall = precision + p / len(scored), recall + r / len(scored)
+            precision, recall = precision + p / len(labelled), recall + r / len(labelled)
         rows.append(
             {
                 "detector": DETECTORS[name]["title"],
@@ -236,7 +291,7 @@ class Comparison:
 
 
 def compare(corpus: Corpus, config: CompareConfig | None = None, progress: Progress = null_progress) -> Comparison:
-    """Every detector of ``config`` on the labelled series of ``corpus``, timed, in a form the artifact store keeps."""
+    """Every detector of ``config`` on every series of ``corpus``, timed, in a form the artifact store keeps."""
     config = config or CompareConfig()
     started = time.perf_counter()
     table = compare_detectors(corpus, config.detectors, cooldown=config.cooldown, progress=progress)
@@ -313,14 +368,13 @@ TRANSACTIONS_CACHE = EngineCache(ENGINE, RESULT_VERSION, ScoredTransactions, LIB
 
 def request(config: CompareConfig, data: Corpus) -> ModelRequest[Comparison]:
     """The detector comparison a page wants for ``config`` on the corpus ``data`` (described, not computed)."""
-    labelled = sum(s.has_labels for s in data.series.values())
     where = "NAB realKnownCause" if data.is_nab else "generated"
     return ModelRequest(
         CACHE,
         config,
         data.source.sha256,
         lambda progress: compare(data, config, progress),
-        title=f"Scoring {len(config.detectors)} detectors on {labelled} labelled series",
+        title=f"Scoring {len(config.detectors)} detectors on {len(data.series)} series",
         label=f"compare / {where} / cooldown {config.cooldown}",
     )
 
@@ -431,7 +485,7 @@ def start_stream(
 def _limitations(name: DetectorName) -> tuple[str, ...]:
     common = (
         "Thresholds and the detector's fixed settings were chosen on the same 7 NAB series it is scored on, so its "
-        "NAB score is optimistic for new data.",
+        "NAB score is optimistic for new data (the adaptive threshold's knobs were tuned on 4 of them only).",
         "Scores assume a regular sampling interval; irregular series are scored by row, not by time.",
     )
     if name is DetectorName.ONLINE:
@@ -458,8 +512,8 @@ def card_for(name: DetectorName, detection: Detection, provenance: str, data_tit
         provenance=provenance,
         split=(
             "Unsupervised: no labels are used to fit. Scored with NAB's rules on the labelled windows; the first "
-            f"{probationary_rows(n):,} points (NAB's probationary period) are not scored. The threshold "
-            f"({detection.threshold:.4g}) was chosen once on the NAB realKnownCause corpus, NAB's protocol."
+            f"{probationary_rows(n):,} points (NAB's probationary period) are not scored. "
+            + (detection.how or f"Threshold {detection.threshold:.4g}.")
         ),
         metrics=detection.metrics,
         train_seconds=detection.seconds,

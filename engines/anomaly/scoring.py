@@ -190,6 +190,47 @@ def detections_from_scores(scores: np.ndarray, threshold: float, cooldown: int =
 
 
 @dataclass(frozen=True)
+class AdaptiveThreshold:
+    """A threshold chosen per series from the detector's own scores in NAB's probationary period.
+
+    NAB lets a detector learn on the first 15% of a file (at most 750 rows), where nothing is scored. The
+    threshold of a series is ``max(floor, factor * quantile(scores there, q))``: the corpus threshold,
+    raised where the series' normal behaviour already scores high (a noisier series, one whose scale or
+    noise differs from the tuning data), so it does not fire on its everyday wiggles. A series too short
+    to leave ``min_points`` scored points in that period keeps the floor.
+
+    Attributes:
+        floor: The lowest threshold (a fixed corpus threshold).
+        quantile: Quantile of the learning-period scores.
+        factor: Multiplier of that quantile.
+        skip: Rows at the start whose scores are not scores yet (the detector's warm-up).
+        min_points: Scored points the learning period must hold to be used.
+    """
+
+    floor: float
+    quantile: float = 0.9
+    factor: float = 1.15
+    skip: int = 0
+    min_points: int = 50
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.quantile <= 1.0 or self.factor <= 0 or self.skip < 0 or self.min_points < 1:
+            raise InputError("quantile must be in (0, 1], factor > 0, skip >= 0 and min_points >= 1.")
+
+    def learning_scores(self, scores: np.ndarray) -> np.ndarray:
+        """The finite scores of the learning period: after the warm-up, inside NAB's probationary rows."""
+        s = np.asarray(scores, dtype=float)[self.skip : probationary_rows(len(scores))]
+        return s[np.isfinite(s)]
+
+    def __call__(self, scores: np.ndarray) -> float:
+        """The threshold for one series' scores."""
+        learn = self.learning_scores(scores)
+        if len(learn) < self.min_points:
+            return float(self.floor)
+        return float(max(self.floor, self.factor * np.quantile(learn, self.quantile)))
+
+
+@dataclass(frozen=True)
 class ThresholdResult:
     """The threshold that maximised the corpus score (NAB's protocol), and that score.
 

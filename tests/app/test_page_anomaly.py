@@ -35,6 +35,21 @@ def test_detect_tab_scores_the_generated_series_offline():
     assert metrics(at)["Detections"] == "0" and metrics(at)["Window recall"] == "0%"
 
 
+def test_the_default_threshold_adapts_to_the_series_and_can_be_fixed():
+    at = open_page("anomaly")
+    at.selectbox(key="anomaly_series").set_value("Noisy metric").run()
+    assert at.toggle(key="anomaly_adaptive").value and at.number_input(key="anomaly_threshold_online").disabled
+    assert any("own scores over its first" in t for t in texts(at.caption)), texts(at.caption)
+    at.toggle(key="anomaly_adaptive").set_value(False).run()
+    assert not at.exception and not at.number_input(key="anomaly_threshold_online").disabled
+    assert any("the detector's fixed threshold" in t for t in texts(at.caption)), texts(at.caption)
+    at.number_input(key="anomaly_threshold_online").set_value(1000.0).run()
+    assert metrics(at)["Detections"] == "0"
+    # Detectors without an adaptive rule show no toggle.
+    at.selectbox(key="anomaly_detector").set_value("mad").run()
+    assert not at.exception and not [t for t in at.toggle if t.key == "anomaly_adaptive"]
+
+
 def test_live_stream_advances_each_tick_raises_alerts_and_the_log_acknowledges_them():
     at = open_page("anomaly")
     open_tab(at, TAB, "📡 Live stream")

@@ -454,3 +454,67 @@ def test_detect_on_stored_scores_is_detect_on_fresh_ones():
     )
     assert scores.get(series, "mad") is not None and scores.get(series, "online") is None
     assert scores.get(other, "mad") is None  # a series it never scored
+
+
+# ------------------------------------------------------------------ adaptive threshold, every series counts (issue 28)
+def bursty_series(seed: int = 0, n: int = 4000) -> tuple[an.LabelledSeries, tuple[int, int]]:
+    """Counts at another scale than NAB's with everyday bursts every ~100 points, and one real surge."""
+    rng = np.random.default_rng(seed)
+    x = rng.poisson(20, n).astype(float)
+    for start in range(50, n - 30, 100):
+        first = start + int(rng.integers(0, 40))
+        x[first : first + int(rng.integers(5, 20))] *= rng.uniform(3, 8)
+    surge = (3000, 3199)
+    x[surge[0] : surge[1] + 1] = rng.poisson(600, surge[1] - surge[0] + 1)
+    values = pd.Series(1e-3 * x, index=pd.date_range("2024-01-01", periods=n, freq="5min"))
+    return an.from_values(values, "bursty"), surge
+
+
+def test_the_adaptive_threshold_learns_a_noisier_series_and_still_catches_its_incident():
+    series, (first, last) = bursty_series()
+    start = scoring.probationary_rows(len(series.values))
+    fixed = an.detect(series, an.DetectConfig(adaptive=False))
+    adaptive = an.detect(series, an.DetectConfig())
+    rule = an.ADAPTIVE_THRESHOLDS[an.DetectorName.ONLINE]
+    assert fixed.threshold == an.DEFAULT_THRESHOLDS[an.DetectorName.ONLINE]
+    assert adaptive.threshold > 1.3 * rule.floor and "adapted to this series" in adaptive.how
+    # The fixed corpus threshold fires on the everyday bursts; the series' own threshold mostly does not.
+    scored_fixed = int((fixed.detections >= start).sum())
+    scored_adaptive = int((adaptive.detections >= start).sum())
+    assert scored_fixed >= 10 and scored_adaptive <= scored_fixed // 3, (scored_fixed, scored_adaptive)
+    assert ((adaptive.detections >= first) & (adaptive.detections <= last)).any()
+    # It is learnt from the first 15% only: what comes later cannot move it.
+    later = series.values.copy()
+    later.iloc[start:] *= 3
+    moved = an.detect(an.from_values(later, "later"), an.DetectConfig())
+    assert moved.threshold == pytest.approx(adaptive.threshold)
+    # A threshold given by hand, or another detector, is fixed.
+    assert an.DetectConfig(threshold=2.0).rule is None and an.DetectConfig(detector="mad").rule is None
+
+
+def test_the_adaptive_threshold_never_goes_below_the_corpus_one_and_short_series_keep_it():
+    rule = an.AdaptiveThreshold(floor=1.5, quantile=0.9, factor=1.15, skip=10)
+    assert rule(np.zeros(2000)) == 1.5  # quiet: the floor
+    assert rule(np.full(2000, 4.0)) == pytest.approx(4.6)  # 1.15 x the learning-period quantile
+    assert rule(np.full(100, 4.0)) == 1.5  # 15 rows of learning, 5 after warm-up: too few to learn from
+    with pytest.raises(InputError, match="quantile"):
+        an.AdaptiveThreshold(floor=1.0, quantile=0.0)
+
+
+def test_series_without_a_labelled_window_count_their_false_alarms():
+    labelled = an.generate_series(an.PRESETS["Spikes only"], "spikes")
+    noisy, _ = bursty_series(seed=1)
+    source = an.stand_in_corpus().source
+    alone = an.compare_detectors(an.Corpus({"spikes": labelled}, source), (an.DetectorName.ONLINE,))
+    both = an.compare_detectors(an.Corpus({"spikes": labelled, "bursty": noisy}, source), (an.DetectorName.ONLINE,))
+    a, b = alone.iloc[0], both.iloc[0]
+    assert b["windows"] == a["windows"]  # the unlabelled series adds no window...
+    assert b["false_positives"] > a["false_positives"] and b["nab_score"] < a["nab_score"]  # ...but its alarms cost
+    # Its detections at the chosen threshold are all false positives (NAB's -A_FP each).
+    scores = an.score_series(noisy.values.to_numpy(), "online", season=noisy.season)
+    found = an.detections_from_scores(scores, b["threshold"], an.DEFAULT_COOLDOWN)
+    file = an.score_file(len(scores), (), found)
+    assert file.fp == int((found >= scoring.probationary_rows(len(scores))).sum()) > 0
+    assert file.raw == pytest.approx(-0.11 * file.fp)
+    with pytest.raises(InputError, match="No labelled series"):
+        an.compare_detectors(an.Corpus({"bursty": noisy}, source), (an.DetectorName.ONLINE,))
