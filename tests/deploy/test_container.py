@@ -6,10 +6,9 @@ Three layers:
   cache directory, the memory limit, sticky sessions, the autoscaler's target, what the image copies;
 - the Kubernetes manifests against the API's JSON schemas (kubernetes-validate, offline, strict);
 - checkov's policies over the Dockerfile and the manifests. checkov pins ``packaging<24`` and ``networkx<2.7``,
-  which would downgrade what the app's own tests run with, so it lives in a separate virtual environment that
-  this module creates once in the temporary directory (``pip install checkov==CHECKOV_VERSION``: the only step
-  that uses the network, through the package index pip is configured with; it skips with the reason when that
-  fails, and fails under ``CI=true``). checkov itself runs with ``--skip-download``, offline.
+  which would downgrade what the app's own tests run with, so ``.ci/run`` installs it into its own virtual
+  environment, ``.venv-checkov`` (from ``deploy/requirements-lint.txt``); without it these tests skip with the
+  command to run, and fail under ``CI=true``. checkov runs with ``--skip-download``, offline.
 
 ``GALLERY_TEST_IMAGE=<image>`` (with podman or docker installed) also runs a built image, read-only, and asks it
 for ``/`` and ``/_stcore/health`` on 127.0.0.1.
@@ -23,8 +22,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 from fnmatch import fnmatch
@@ -439,30 +436,16 @@ def test_manifests_match_the_kubernetes_schemas():
 
 @pytest.fixture(scope="session")
 def checkov() -> list[str]:
-    """The command that runs checkov from its own virtual environment (created once, then reused)."""
-    venv = Path(tempfile.gettempdir()) / f"ml-gallery-checkov-{CHECKOV_VERSION}"
-    python = venv / "bin" / "python"
-    command = [str(python), "-m", "checkov.main"]
+    """The command that runs checkov from its own virtual environment, made by .ci/run (no network here)."""
+    python = ROOT / ".venv-checkov" / "bin" / "python"
     if not python.exists():
-        partial = Path(tempfile.mkdtemp(prefix=f"{venv.name}-", dir=venv.parent))
-        try:
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(partial)], check=True, timeout=120)
-            subprocess.run(
-                [str(partial / "bin" / "python"), "-m", "pip", "install", "-q", f"checkov=={CHECKOV_VERSION}"],
-                check=True,
-                timeout=480,
-                capture_output=True,
-                text=True,
-            )
-        except (subprocess.SubprocessError, OSError) as exc:
-            shutil.rmtree(partial, ignore_errors=True)
-            detail = getattr(exc, "stderr", "") or ""
-            _missing(f"could not install checkov {CHECKOV_VERSION} into a separate venv: {exc} {detail[-400:]}")
-        try:
-            partial.rename(venv)
-        except OSError:  # another run finished first: use its venv
-            shutil.rmtree(partial, ignore_errors=True)
-    return command
+        _missing(
+            "checkov is not installed: python3 -m venv .venv-checkov && "
+            ".venv-checkov/bin/pip install -r deploy/requirements-lint.txt (what .ci/run does)"
+        )
+    pinned = (ROOT / "deploy" / "requirements-lint.txt").read_text(encoding="utf-8")
+    assert f"checkov=={CHECKOV_VERSION}" in pinned
+    return [str(python), "-m", "checkov.main"]
 
 
 def run_checkov(checkov: list[str], *target: str) -> dict:
