@@ -140,6 +140,9 @@ class ArtifactStore:
                 "info": _plain(info),
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str))
+            # mkdtemp makes the folder 0700; a model is readable by whoever can read the store (the shipped models
+            # in a container image run as another user than the one who built them), like the files inside it.
+            tmp.chmod(0o755)
             if final.exists():
                 shutil.rmtree(final, ignore_errors=True)
             tmp.rename(final)

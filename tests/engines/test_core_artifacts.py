@@ -370,3 +370,11 @@ def test_engine_cache_trains_on_a_resolved_dataset_with_its_card_details(tmp_pat
     assert cache.is_cached({"a": 1}, "abc", store)  # keyed by the dataset's checksum
     assert cache.load_or_train_on({"a": 1}, resolved, train, [1, 2, 3], store=store) == model
     assert len(seen) == 1  # the second call loaded it
+
+
+def test_a_saved_model_folder_is_readable_by_other_users(tmp_path):
+    # mkdtemp makes 0700 folders: a container running as another user than the builder could not read the
+    # shipped models (issue 27, found by building the image).
+    store = ArtifactStore(tmp_path)
+    folder = store.save("toy", "k1", lambda d: (d / "w.txt").write_text("x"), {})
+    assert folder.stat().st_mode & 0o777 == 0o755
