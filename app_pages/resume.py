@@ -259,7 +259,8 @@ def render_profile(profile: rs.ResumeProfile, seconds: float) -> None:
             st.markdown("**Education**")
             for e in profile.education:
                 year = f" ({e.year})" if e.year else ""
-                st.markdown(f"- {ui.escape_markdown(e.degree)}, {ui.escape_markdown(e.institution or '?')}{year}")
+                parts = [e.degree or "School", e.institution or "?"]
+                st.markdown(f"- {ui.escape_markdown(', '.join(parts))}{year}")
     with right:
         st.markdown("**Skills by category**")
         if profile.skills:

@@ -172,6 +172,7 @@ GRADUATION_NOTE = re.compile(
     rf"[\s,;(–—-]*\b(?:expected|anticipated|graduat(?:ed|ion|ing))\b(?:\s+(?:graduation|date|in|on))?\s*:?\s*(?:{_MONTH_NAME})?[\s,]*(?:(?:19|20)\d{{2}})?\)?",
     re.IGNORECASE,
 )
+EXAM_BOARD = re.compile(r"\b(?:board|council|CBSE|ICSE)\b", re.IGNORECASE)
 URL_LINE = re.compile(r"(?:https?://|www\.)\S+")  # a page's footer link between two entries
 SCHOOL_WORDS = re.compile(
     r"\b(?:University|College|Institute|School|Academy|Polytechnic|Board|Vidyalaya|Vidyapeeth|Council|IIT|NIT|CBSE|ICSE)\b",
@@ -213,7 +214,7 @@ class Education:
     """One degree.
 
     Attributes:
-        degree: Degree as written ("Master of Science in Computer Science").
+        degree: Degree as written ("Master of Science in Computer Science"; "" for a school listed alone).
         institution: School ("" when not found).
         year: Graduation year (None when not found).
     """
@@ -377,6 +378,27 @@ def _split_employer_first(rest: str, following: str, today: dt.date | None) -> t
     return following.strip(), parts[0], ", ".join(parts[1:])
 
 
+def clean_title(title: str, organisation: str) -> tuple[str, str]:
+    """A title without its wrapping: "Working as Sales Consultant ( )" -> "Sales Consultant".
+
+    "Test Engineer @ Acme" and "Acme as a Test Engineer" also give the employer when none was found.
+    """
+    title = re.sub(r"\s*\(\s*\)|\s*\([^)]*$", "", title).strip(" -–—:,")  # empty or unclosed brackets
+    title = re.sub(
+        r"^(?:job profile\W*\d*\W*)?(?:have\s+(?:been\s+)?)?(?:worked|working|work)\s+as\s+(?:an?\s+)?",
+        "",
+        title,
+        flags=re.IGNORECASE,
+    )
+    m = re.fullmatch(r"(?P<org>.+?)\s+as\s+(?:an?\s+)?(?P<title>.+)", title, flags=re.IGNORECASE)
+    if m and TITLE_WORDS.search(m.group("title")) and not TITLE_WORDS.search(m.group("org")):
+        return m.group("title"), organisation or m.group("org")
+    m = re.fullmatch(r"(?P<title>.+?)\s*(?:@|\s+in\s+|\s+at\s+)\s*(?P<org>[A-Z].+)", title)
+    if m and TITLE_WORDS.search(m.group("title")):
+        return m.group("title").strip(" -–—,"), organisation or m.group("org")
+    return title, organisation
+
+
 def parse_jobs(section: str, today: dt.date | None = None) -> list[Job]:
     """The positions of an experience section.
 
@@ -439,6 +461,7 @@ def parse_jobs(section: str, today: dt.date | None = None) -> list[Job]:
     for n, (_first, last, period, title, organisation, place) in enumerate(entries):
         if is_membership(title, organisation):
             continue
+        title, organisation = clean_title(title, organisation)
         body_end = entries[n + 1][0] if n + 1 < len(entries) else len(lines)
         body = [line for line in lines[last + 1 : body_end] if line]
         jobs.append(
@@ -465,11 +488,10 @@ def _clean_degree(text: str) -> str:
 
 
 def _clean_school(text: str) -> str:
-    """A school line without dates, and without the place when a comma part names the school."""
-    text = _clean_degree(text)
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    named = [p for p in parts if SCHOOL_WORDS.search(p)]
-    return named[0] if len(parts) > 1 and named else text
+    """A school line without dates, and without the place after the last part that names a school."""
+    parts = [p.strip() for p in _clean_degree(text).split(",") if p.strip()]
+    named = [n for n, p in enumerate(parts) if SCHOOL_WORDS.search(p)]
+    return ", ".join(parts[: named[-1] + 1] if named else parts)
 
 
 def _education_blocks(lines: list[str]) -> tuple[list[tuple[int, Education]], set[int]]:
@@ -537,4 +559,17 @@ def parse_education(section: str, known_institutions: Iterable[str] = ()) -> lis
         if institution and institution in degree:
             degree = degree.replace(institution, "").strip(" ,-–")
         entries.append((i, Education(degree, institution, max(years) if years else None)))
+        taken.add(i)
+    for i, line in enumerate(lines):  # a school without a degree ("Examplia High School - Fresno, CA / 2010")
+        found = org_line(line)
+        school = found[0] if found else line
+        if i in taken or _is_bullet(line) or not SCHOOL_WORDS.search(school) or len(school.split()) > MAX_ORG_WORDS:
+            continue
+        if EXAM_BOARD.search(school):  # "CBSE", "State Board": an exam board, not a school
+            continue
+        if find_periods(line) or (i > 0 and i - 1 not in taken and DEGREE.search(lines[i - 1])):
+            continue
+        nearby = " ".join(lines[i : i + 2])
+        years = [int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", nearby)]
+        entries.append((i, Education("", _clean_school(school), max(years) if years else None)))
     return [e for _, e in sorted(entries, key=lambda item: item[0])]

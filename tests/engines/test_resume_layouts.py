@@ -12,7 +12,7 @@ import pytest
 
 from engines.resume import ResumeConfig, analyze_resume, analyze_text
 from engines.resume.entities import find_name, find_phone
-from engines.resume.experience import find_periods, parse_education, parse_jobs
+from engines.resume.experience import clean_title, find_periods, parse_education, parse_jobs
 from engines.resume.skills import default_matcher, listed_skills
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +64,20 @@ def test_title_employer_over_place_and_dates():
     assert jobs_of(section) == [("Data Analyst", "Harbor Analytics", "San Jose, CA", "January 2012 to May 2015")]
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (("Working as Sales Consultant ( )", ""), ("Sales Consultant", "")),
+        (("Test Engineer @ Orbitware", ""), ("Test Engineer", "Orbitware")),
+        (("Harbor Foods as a Shift Supervisor", ""), ("Shift Supervisor", "Harbor Foods")),
+        (("Process Associate in Orbitware", "Harbor Foods"), ("Process Associate", "Harbor Foods")),
+        (("Software Engineer (Front-End)", "Acme"), ("Software Engineer (Front-End)", "Acme")),
+    ],
+)
+def test_titles_lose_their_wrapping(raw, expected):
+    assert clean_title(*raw) == expected
+
+
 def test_short_month_year_ranges_and_now():
     (period,) = find_periods("06/15 - Now", TODAY)
     assert (period.start, period.end, period.current) == ("2015-06", "2024-06", True)
@@ -100,6 +114,14 @@ def test_degree_over_school_dash_place_over_years():
         ("MCA in Computer Applications", "Riverbend Institute of Technology", 2015),
         ("HSC", "Examplia State Board", 2009),
     ]
+
+
+def test_school_listed_without_a_degree_but_not_an_exam_board():
+    section = (
+        "Examplia High School - Fresno, CA\n2010\nCBSE\nState Board\n2008\nB.Sc in Physics\nLakeside College\n2014"
+    )
+    entries = [(e.degree, e.institution, e.year) for e in parse_education(section)]
+    assert entries == [("", "Examplia High School", 2010), ("B.Sc in Physics", "Lakeside College", 2014)]
 
 
 @pytest.mark.parametrize(
