@@ -168,17 +168,43 @@ def test_neutral_band():
 
 
 def test_a_factual_sentence_is_neutral(models):
-    for name in (sentiment.ModelName.VADER, sentiment.ModelName.TFIDF_LR):
-        assert models[name].predict("The package arrived on Tuesday.").label == "neutral", name
-    # The sample's neutral sentences are evaluated with three classes.
+    assert models[sentiment.ModelName.VADER].predict("The package arrived on Tuesday.").label == "neutral"
+    # The probability models' band is narrow (issue 28): a weak lean is shown as that lean, so only VADER, which
+    # scores a text without opinion words exactly 0, is asked for this one. The sample's neutral sentences are
+    # still evaluated with three classes.
     assert models[sentiment.ModelName.TFIDF_LR].metrics_["accuracy_3class"] >= 0.7
+
+
+# Clearly polar review sentences written for this test (none from a dataset): half negative, half positive.
+POLAR_REVIEWS = (
+    "The sound quality is poor and the case cracked within a week.",
+    "Our server was friendly and the steak was cooked just right.",
+    "I would not recommend this charger to anyone.",
+    "The plot drags and the jokes fall flat.",
+    "Five stars, the headphones are comfortable and sound clear.",
+    "The room was dirty and smelled of smoke.",
+    "A warm, funny film with a great cast.",
+    "Delivery took three weeks and the box arrived damaged.",
+    "The staff went out of their way to help us.",
+    "Battery life is disappointing, it barely lasts half a day.",
+    "Everything we ordered was fresh and tasty.",
+    "The ending made no sense and I left bored.",
+)
+
+
+def test_polar_reviews_are_rarely_called_neutral(models):
+    """The band chosen on UCI dev (benchmarks/sentiment.py) calls at most a quarter of polar reviews neutral."""
+    model = models[sentiment.ModelName.TFIDF_LR]
+    labels = [model.predict(text).label for text in POLAR_REVIEWS]
+    assert labels.count("neutral") <= len(POLAR_REVIEWS) // 4, labels
+    assert model.band == sentiment.model.NEUTRAL_MARGIN < 0.1
 
 
 def test_the_card_says_how_neutral_is_decided(models):
     vader = models[sentiment.ModelName.VADER].card_.to_markdown()
     assert "±0.05" in vader
     tfidf = models[sentiment.ModelName.TFIDF_LR].card_.to_markdown()
-    assert "neutral" in tfidf and "±0.3" in tfidf
+    assert "neutral" in tfidf and f"±{sentiment.model.NEUTRAL_MARGIN}" in tfidf
 
 
 # ---------------------------------------------------------------- explanations and sentences
