@@ -56,18 +56,31 @@ BBC_NEWS = DatasetSpec(
 class PipelineName(StrEnum):
     """The categorisation pipelines."""
 
+    TFIDF_CNB = "tfidf_cnb"
     TFIDF_SVM = "tfidf_svm"
     TFIDF_LOGREG = "tfidf_logreg"
     COUNT_NB = "count_nb"
 
 
 PIPELINES: dict[PipelineName, dict[str, str]] = {
+    PipelineName.TFIDF_CNB: {
+        "title": "TF-IDF words + bigrams, complement naive Bayes (articles and their leads)",
+        "why": (
+            "Chosen for news from other outlets, not for BBC News itself: trained on BBC, it was the best of 90 "
+            "TF-IDF settings on a development part of AG News (another outlet; benchmarks/news.py), 0.83 "
+            "accuracy on its sport, business and sci/tech stories where the calibrated SVM trained on the same "
+            "data got 0.77. Complement naive Bayes (Rennie et al. 2003) overfits a source's vocabulary less than "
+            "an SVM, and each article is learnt twice, whole and as the headline and first 600 characters a feed "
+            "item carries. Its probabilities are relative: 0.35 out of five categories is a clear lead."
+        ),
+    },
     PipelineName.TFIDF_SVM: {
         "title": "TF-IDF words + bigrams, linear SVM (calibrated)",
         "why": (
             "The standard strong baseline for topic classification of news (Joachims 1998): sublinear TF-IDF over "
             "words and bigrams, a linear SVM with the default C=1, sigmoid-calibrated so each category gets a "
-            "probability. Defaults fixed in advance, not tuned on the evaluation folds."
+            "probability. Best on BBC News itself, but it overfits BBC's vocabulary: on another outlet's stories "
+            "it trails naive Bayes."
         ),
     },
     PipelineName.TFIDF_LOGREG: {
@@ -79,7 +92,9 @@ PIPELINES: dict[PipelineName, dict[str, str]] = {
         "why": "The classic text-classification baseline: fast and hard to beat on small data.",
     },
 }
-DEFAULT_PIPELINE = PipelineName.TFIDF_SVM
+DEFAULT_PIPELINE = PipelineName.TFIDF_CNB
+WITH_LEADS = frozenset({PipelineName.TFIDF_CNB})  # pipelines that learn each article whole and as its lead
+LEAD_CHARS = 600  # what a feed item carries: engines.news.feeds.Article.lead
 
 
 @dataclass(frozen=True)
@@ -93,10 +108,10 @@ class CategoriserConfig:
         min_confidence: Below this probability an article's category is shown as uncertain.
     """
 
-    pipeline: PipelineName = DEFAULT_PIPELINE  # best in benchmarks/news.py; defaults chosen a priori
+    pipeline: PipelineName = DEFAULT_PIPELINE  # best on another outlet's news (AG dev part) in benchmarks/news.py
     test_size: float = 0.2  # 445 held-out BBC articles: enough for a stable accuracy
     seed: int = 0  # fixed: same config + data give the same model
-    min_confidence: float = 0.5  # five classes: below 0.5 the model is split between two or more
+    min_confidence: float = 0.3  # five classes, naive Bayes' flat probabilities: below 0.3 no category leads
 
     def __post_init__(self) -> None:
         try:
@@ -116,7 +131,7 @@ def make_pipeline(name: PipelineName | str, seed: int = 0) -> Any:
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.naive_bayes import ComplementNB, MultinomialNB
     from sklearn.pipeline import Pipeline
     from sklearn.svm import LinearSVC
 
@@ -124,11 +139,27 @@ def make_pipeline(name: PipelineName | str, seed: int = 0) -> Any:
     if name is PipelineName.COUNT_NB:
         return Pipeline([("counts", CountVectorizer()), ("nb", MultinomialNB())])
     tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, strip_accents="unicode")
+    if name is PipelineName.TFIDF_CNB:  # alpha 1 (the default): best of 0.1, 0.3 and 1 on the AG dev part
+        return Pipeline([("tfidf", tfidf), ("cnb", ComplementNB(alpha=1.0))])
     if name is PipelineName.TFIDF_LOGREG:
         return Pipeline([("tfidf", tfidf), ("logreg", LogisticRegression(C=10.0, max_iter=2000, random_state=seed))])
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
     svm = CalibratedClassifierCV(LinearSVC(C=1.0, random_state=seed), method="sigmoid", cv=folds)
     return Pipeline([("tfidf", tfidf), ("svm", svm)])
+
+
+def lead_of(text: str) -> str:
+    """A training article (headline, blank line, body) as a feed item shows it: headline and the body's start."""
+    head, _, body = str(text).partition("\n")
+    return f"{head.strip()}. {(body.strip() or head.strip())[:LEAD_CHARS]}"
+
+
+def fit_texts(pipeline: PipelineName | str, texts: Sequence[str], labels: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """What a pipeline learns from: the articles, and for WITH_LEADS pipelines their leads too."""
+    texts = [str(t) for t in texts]
+    if PipelineName(pipeline) not in WITH_LEADS:
+        return texts, np.asarray(labels)
+    return texts + [lead_of(t) for t in texts], np.concatenate([labels, labels])
 
 
 # ---------------------------------------------------------------- data
@@ -253,6 +284,8 @@ class NewsClassifier:
         words = np.asarray(vectorizer.get_feature_names_out())
         if "nb" in steps:
             weights = steps["nb"].feature_log_prob_
+        elif "cnb" in steps:
+            weights = steps["cnb"].feature_log_prob_  # minus the log-probability of the word in the other classes
         elif "logreg" in steps:
             weights = steps["logreg"].coef_
         else:
@@ -286,7 +319,7 @@ def train(
     progress(0.15, f"Training {title} on {len(x_train):,} articles")
     pipeline = make_pipeline(config.pipeline, config.seed)
     started = time.perf_counter()
-    pipeline.fit(x_train, y_train)
+    pipeline.fit(*fit_texts(config.pipeline, x_train, y_train))
     seconds = time.perf_counter() - started
     progress(0.85, f"Evaluating on {len(x_test):,} held-out articles")
     predicted = pipeline.predict(x_test)
@@ -375,7 +408,7 @@ def cross_validate(
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
         model = make_pipeline(pipeline, seed)
         started = time.perf_counter()
-        model.fit(list(texts[train_idx]), labels[train_idx])
+        model.fit(*fit_texts(pipeline, list(texts[train_idx]), labels[train_idx]))
         scores["train_s"].append(time.perf_counter() - started)
         predicted = model.predict(list(texts[test_idx]))
         scores["accuracy"].append(float(accuracy_score(labels[test_idx], predicted)))
@@ -420,6 +453,10 @@ class HashingEncoder:
 
 
 MAX_TOPICS = 20  # topics a reader may invent; each is one extra embedding
+# MiniLM cosines of real headlines with a topic are low: on the AG News dev part (benchmarks/news.py) the median
+# best cosine of a story with four topics was 0.19 and 0.3 fired on 9% of stories. 0.12 gave the best mean F1 of
+# eight topics (four AG classes, by name and by name + description) there: 0.55, against 0.10 at 0.3.
+TOPIC_THRESHOLD = 0.12
 MAX_TOPIC_CHARS = 300  # a name plus a sentence of description and a few keywords
 
 
@@ -437,7 +474,7 @@ class Topic:
     name: str
     description: str = ""
     keywords: tuple[str, ...] = ()
-    threshold: float = 0.3  # MiniLM cosines: a clearly on-topic headline scores 0.35-0.6, an unrelated one < 0.2
+    threshold: float = TOPIC_THRESHOLD
 
     def __post_init__(self) -> None:
         name = " ".join(str(self.name).split())

@@ -11,6 +11,12 @@ score = relevance_weight x relevance + recency_weight x recency + coverage_weigh
 relevance mixes the reader's interests (categories and invented topics), similarity to the
 stories they liked and dissimilarity to the ones they hid; recency halves every
 ``half_life_hours``; coverage grows with the number of outlets telling the story.
+
+Chosen interests dominate: when the reader follows interests, every story that matches one (its
+category with at least ``min_category_score`` probability, or an invented topic past its threshold)
+is ranked before every story that does not; the score and MMR order each of the two groups. A score
+alone cannot promise that: a fresh story carried by many outlets outscores an older story of the
+followed category whatever the weights.
 """
 
 from __future__ import annotations
@@ -99,6 +105,9 @@ class RankConfig:
         like_weight: Share of relevance from similarity to liked stories when interests exist too.
         hide_penalty: Relevance taken away per unit of (rescaled) similarity to hidden stories.
         limit: Stories returned (None: all).
+        interests_first: With interests followed, stories matching one come before all others.
+        min_category_score: A followed category matches a story only when the classifier gives it at least
+            this probability (a story it is unsure about is not promoted into the reader's group).
     """
 
     relevance_weight: float = 0.55  # what you asked for matters most...
@@ -111,6 +120,8 @@ class RankConfig:
     like_weight: float = 0.4  # interests stay the main signal; likes refine them
     hide_penalty: float = 0.6  # hiding one story clearly demotes close copies of it
     limit: int | None = 50  # a screenful or three; None ranks everything
+    interests_first: bool = True  # a Sport-only reader sees sport first, however fresh the rest
+    min_category_score: float = 0.3  # as CategoriserConfig.min_confidence: below it no category leads
 
     def __post_init__(self) -> None:
         weights = (self.relevance_weight, self.recency_weight, self.coverage_weight)
@@ -118,6 +129,8 @@ class RankConfig:
             raise InputError("Score weights must be 0 or more, and not all 0.")
         if self.half_life_hours <= 0:
             raise InputError(f"The half-life must be positive hours, got {self.half_life_hours}.")
+        if not 0 <= self.min_category_score <= 1:
+            raise InputError(f"min_category_score is a probability, between 0 and 1; got {self.min_category_score}.")
         if self.diversity < 0 or self.hide_penalty < 0 or not 0 <= self.like_weight <= 1:
             raise InputError("diversity and hide_penalty must be 0 or more, like_weight between 0 and 1.")
         for name in ("max_per_category", "max_per_source", "limit"):
@@ -265,12 +278,15 @@ def rank(index: ArticleIndex, profile: Profile, now: datetime, config: RankConfi
     # ---- interest: categories (classifier probability) and invented topics (cosine past the threshold)
     follow = {i.lower() for i in profile.interests}
     interest = np.zeros(n)
+    matched = np.zeros(n, dtype=bool)  # matches a followed interest: ranked before the rest
     interest_reason: list[str] = [""] * n
     for row, a in enumerate(articles):
         if a.category and a.category.lower() in follow:
             interest[row] = a.category_score if a.category_score is not None else 1.0
             share = f" ({a.category_score:.0%} sure)" if a.category_score is not None else ""
-            interest_reason[row] = f"Matches your interest: {a.category}{share}"
+            matched[row] = interest[row] >= config.min_category_score
+            unsure = "" if matched[row] else ", too unsure to put it first"
+            interest_reason[row] = f"Matches your interest: {a.category}{share}{unsure}"
     for j, topic in enumerate(index.topics):
         if topic.name.lower() not in follow:
             continue
@@ -280,11 +296,13 @@ def rank(index: ArticleIndex, profile: Profile, now: datetime, config: RankConfi
         for row in np.flatnonzero(better):
             interest_reason[row] = f"About your topic “{topic.name}” (similarity {cos[row]:.2f})"
         interest = np.maximum(interest, strength)
+        matched |= strength > 0
 
     # ---- likes and hides
     like_sim, like_of = _max_cos(vectors, liked_rows)
     hide_sim, hide_of = _max_cos(vectors, hidden_rows)
     like_part = np.clip((like_sim - 0.2) / 0.6, 0.0, 1.0) if liked_rows else np.zeros(n)
+    like_part[liked_rows] = 1.0  # a liked story is as liked as can be: liking it never moves it down
     hide_part = np.clip((hide_sim - 0.3) / 0.5, 0.0, 1.0) if hidden_rows else np.zeros(n)
     if profile.interests and liked_rows:
         relevance = (1 - config.like_weight) * interest + config.like_weight * like_part
@@ -305,6 +323,9 @@ def rank(index: ArticleIndex, profile: Profile, now: datetime, config: RankConfi
         [row not in hidden_set and a.source.lower() not in muted for row, a in enumerate(articles)], dtype=bool
     )
     limit = n if config.limit is None else min(config.limit, n)
+    # matching stories first: an MMR value lies within [-diversity, sum of the weights], so this step orders the groups
+    step = config.relevance_weight + config.recency_weight + config.coverage_weight + config.diversity + 1.0
+    first = step * matched if config.interests_first and profile.interests else np.zeros(n)
 
     # ---- greedy MMR with optional caps
     chosen: list[tuple[int, float, int]] = []
@@ -314,7 +335,7 @@ def rank(index: ArticleIndex, profile: Profile, now: datetime, config: RankConfi
     per_source: dict[str, int] = {}
     available = eligible.copy()
     while len(chosen) < limit and available.any():
-        mmr = np.where(available, base - config.diversity * max_sim, -np.inf)
+        mmr = np.where(available, first + base - config.diversity * max_sim, -np.inf)
         best = int(np.argmax(mmr))
         available[best] = False
         a = articles[best]
@@ -331,6 +352,7 @@ def rank(index: ArticleIndex, profile: Profile, now: datetime, config: RankConfi
         max_sim = np.maximum(max_sim, sims)
 
     feed = []
+    liked_set = set(liked_rows)
     for place, (row, penalty, near_row) in enumerate(chosen, start=1):
         a = articles[row]
         cluster = index.clusters[row]
@@ -338,7 +360,9 @@ def rank(index: ArticleIndex, profile: Profile, now: datetime, config: RankConfi
         why: list[str] = []
         if interest_reason[row]:
             why.append(interest_reason[row])
-        if liked_rows and like_part[row] > 0:
+        if row in liked_set:
+            why.append("You liked this story")
+        elif liked_rows and like_part[row] > 0:
             why.append(f"Like a story you liked: “{articles[like_of[row]].title}” (similarity {like_sim[row]:.2f})")
         if hidden_rows and hide_part[row] > 0:
             why.append(f"Moved down: resembles a story you hid, “{articles[hide_of[row]].title}”")

@@ -47,7 +47,9 @@ def test_interests_likes_and_hides_rerank_at_once():
     at.get("button_group")[0].set_value(["sport"]).run()
     assert not at.exception
     categories = card_categories(at)
-    assert categories[:3] == ["sport"] * 3, categories
+    assert categories == ["sport"] * 10, "a Sport-only reader sees sport: the whole first screen"
+    why = [t for t in texts(at.markdown) if t.startswith("- Matches your interest\\: sport")]
+    assert len(why) == 10, "each card says it is there for the interest"
     top = card_titles(at)[0]
     # Hide the top story: it leaves the feed at once.
     at.button(key="news_hide_0").click().run()
@@ -61,6 +63,17 @@ def test_interests_likes_and_hides_rerank_at_once():
     # Start over.
     at.button(key="news_clear").click().run()
     assert liked_caption(at).startswith("0 liked · 0 hidden")
+
+
+def test_a_sport_only_reader_sees_sport_first_even_after_liking_another_story():
+    at = open_page("news")
+    at.slider(key="news_diversity").set_value(1.0)
+    at.select_slider(key="news_half_life").set_value(6).run()
+    other = next(i for i, c in enumerate(card_categories(at)) if c != "sport")
+    at.button(key=f"news_like_{other}").click().run()  # likes pull similar stories up, whatever their category
+    at.get("button_group")[0].set_value(["sport"]).run()
+    assert not at.exception
+    assert card_categories(at) == ["sport"] * 10, card_categories(at)
 
 
 def test_an_invented_topic_is_followed_and_a_nameless_one_refused():

@@ -249,6 +249,29 @@ def test_bbc_classifier_on_real_data(shared_data, monkeypatch, tmp_path):
     assert model.metrics_["accuracy"] >= 0.95
 
 
+def test_the_default_learns_each_article_whole_and_as_its_lead():
+    labels = np.array(["sport", "tech"])
+    texts = ["Cup final\n\nPortwell City won. " + "x" * 700, "New laptop\n\nQuillsoft launched it."]
+    learnt, learnt_labels = news.categorise.fit_texts(news.DEFAULT_PIPELINE, texts, labels)
+    assert learnt[:2] == texts and list(learnt_labels) == ["sport", "tech", "sport", "tech"]
+    assert learnt[2].startswith("Cup final. Portwell City won.") and len(learnt[2]) == len("Cup final. ") + 600
+    assert news.categorise.fit_texts("tfidf_svm", texts, labels)[0] == texts
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_bbc_classifier_beats_naive_bayes_on_another_outlet(shared_data):
+    """Trained on BBC News, scored on the AG News dev part (the part the settings were tuned on)."""
+    from benchmarks.news import another_outlet
+
+    require_dataset(shared_data, "bbc-news")
+    require_dataset(shared_data, "ag-news-dev")
+    records = another_outlet(shared_data, news.read_bbc(shared_data / "bbc-news" / "bbc-news.csv"), parts=("dev",))
+    peer = {r.metric: r.value for r in records if r.model.endswith("(peer)")}
+    ours = {r.metric: r.value for r in records if r.default}
+    assert ours["accuracy_3way"] > peer["accuracy_3way"] and ours["accuracy_4way"] > peer["accuracy_4way"], (ours, peer)
+
+
 # ---------------------------------------------------------------- invented topics (hashing encoder: word matches)
 
 
@@ -316,6 +339,27 @@ def test_interest_moves_a_category_up_and_why_says_so():
             + parts["diversity penalty"]
         )
         assert weighted == pytest.approx(item.score, abs=1e-3)  # the parts are rounded to 4 places
+
+
+def test_followed_interests_come_before_fresher_stories_of_other_categories():
+    articles = [
+        art(1, "Portwell City draw at home", "A goalless game.", hours=120, category="sport"),
+        art(2, "Redhill Albion sign a striker", "A two-year deal.", hours=144, category="sport"),
+        art(3, "Quillsoft launches a new laptop", "Battery life doubles.", hours=0.5, category="tech"),
+        art(4, "Marlow Steel profits jump", "Orders rose in March.", hours=0.5, category="business"),
+        art(5, "Film festival names its jury", "Seven judges this year.", hours=1, category="entertainment"),
+        art(6, "Clinic trials a migraine drug", "Fewer headaches in a trial.", hours=0.2, category="sport"),
+    ]
+    articles = [replace(a, category_score=0.22 if a.id == "a6" else 0.5) for a in articles]
+    index = small_index(articles)
+    sporty = news.rank(index, news.Profile(interests=("sport",)), NOW)
+    assert [r.article.id for r in sporty[:2]] == ["a1", "a2"], "confident sport first, however old"
+    assert "a6" in [r.article.id for r in sporty[2:]], "a story the classifier is unsure about is not promoted"
+    assert "too unsure" in next(r for r in sporty if r.article.id == "a6").why[0]
+    mixed = news.rank(index, news.Profile(interests=("sport",)), NOW, news.RankConfig(interests_first=False))
+    assert mixed[0].article.id != "a1", "without the rule the fresh stories outscore old sport"
+    with pytest.raises(InputError, match="min_category_score"):
+        news.RankConfig(min_category_score=1.5)
 
 
 def test_recency_halves_every_half_life():
