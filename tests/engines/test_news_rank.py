@@ -272,6 +272,28 @@ def test_bbc_classifier_beats_naive_bayes_on_another_outlet(shared_data):
     assert ours["accuracy_3way"] > peer["accuracy_3way"] and ours["accuracy_4way"] > peer["accuracy_4way"], (ours, peer)
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_topics_fire_on_real_headlines_at_the_default_threshold(shared_data):
+    """MiniLM cosines of 300 AG News dev-part stories with the benchmark's eight topics."""
+    from benchmarks.news import read_ag, topic_rows
+    from engines.core.embeddings import load_encoder
+
+    require_dataset(shared_data, "ag-news-dev")
+    encoder, resolved = load_encoder()
+    if encoder is None:
+        pytest.skip(resolved.notice)
+    ag = {"dev": read_ag(shared_data)["dev"].iloc[:300]}
+    rows = {
+        (r.model, r.metric): r.value
+        for r in topic_rows({"dev": encoder.encode(ag["dev"]["lead"].tolist())}, ag, encoder)
+    }
+    ours = f"MiniLM cosine >= {news.categorise.TOPIC_THRESHOLD:g}"
+    assert news.Topic("Sport").threshold == news.categorise.TOPIC_THRESHOLD
+    assert rows[(ours, "share_with_topic")] >= 0.6, rows
+    assert rows[(ours, "topic_mean_f1")] > rows[("MiniLM cosine >= 0.3", "topic_mean_f1")] + 0.2, rows
+
+
 # ---------------------------------------------------------------- invented topics (hashing encoder: word matches)
 
 
