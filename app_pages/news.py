@@ -24,6 +24,7 @@ SAMPLE, FEEDS = "Sample articles (offline)", "Live feeds"
 SHOWN = 10  # stories on screen at first; "Show more" adds as many again
 WITHIN = {"any time": None, "6 hours": 6, "24 hours": 24, "3 days": 72, "a week": 168}
 AUTO_MINUTES = (5, 15, 30, 60)
+UNSURE = news.CategoriserConfig().min_confidence  # below it the classifier has no clear category
 
 ui.page_header(
     DEMO,
@@ -372,6 +373,8 @@ def render_card(item: news.Ranked, position: int) -> None:
         age = "date unknown" if item.age_hours is None else (
             f"{item.age_hours:.0f} h ago" if item.age_hours < 48 else f"{item.age_hours / 24:.0f} days ago")  # fmt: skip
         parts = [ui.escape_markdown(article.source), age, f":blue-badge[{ui.escape_markdown(article.category)}]"]
+        if article.category_score is not None and article.category_score < UNSURE:
+            parts.append(":gray-badge[category unsure]")  # e.g. health or science: none of the five fits
         parts += [f":violet-badge[✨ {ui.escape_markdown(t)}]" for t in item.topics]
         st.markdown(" · ".join(parts))
         st.markdown(ui.escape_markdown(item.summary))

@@ -76,6 +76,19 @@ def test_a_sport_only_reader_sees_sport_first_even_after_liking_another_story():
     assert card_categories(at) == ["sport"] * 10, card_categories(at)
 
 
+def test_a_story_of_none_of_the_five_categories_is_marked_unsure():
+    at = open_page("news")
+    at.multiselect(key="news_filter_categories").set_value(["business"]).run()
+    while any(b.key == "news_more" for b in at.button):  # every business story on screen
+        at.button(key="news_more").click().run()
+    shown = texts(at.markdown)
+    cards = [(shown[i], shown[i + 1]) for i in range(len(shown) - 1) if CARD_META.search(shown[i + 1])]
+    unsure = [title for title, meta in cards if "category unsure" in meta]
+    assert any("migraine" in t for t in unsure), cards
+    assert all(re.search(r"treatment|therapy|hospital|migraine", t) for t in unsure), unsure
+    assert len(unsure) < len(cards), "business stories are not marked"
+
+
 def test_an_invented_topic_is_followed_and_a_nameless_one_refused():
     at = open_page("news")
     at.text_input(key="news_topic_name").set_value("Space exploration")
