@@ -146,7 +146,7 @@ DEMOS: tuple[Demo, ...] = (
         pitch="Pick your interests (or invent a topic) and get a personal front page gathered from news feeds: the same story from several outlets grouped into one, every article categorised, the feed re-ranked the moment you like or hide a story, and why each one is there.",
         techniques=(
             "concurrent, polite feed fetching (robots.txt, rate limits)",
-            "TF-IDF + linear SVM trained on BBC News",
+            "TF-IDF + complement naive Bayes trained on BBC News",
             "zero-shot topics with MiniLM",
             "near-duplicate grouping",
             "ranking with relevance, recency and MMR diversity",

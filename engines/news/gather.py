@@ -228,7 +228,9 @@ def refresh(
             )
 
         if source.kind is SourceKind.NEWSAPI and not newsapi_key:
-            return [], row("skipped", error="No NewsAPI key: add NEWSAPI_KEY to the app's secrets to use NewsAPI.")
+            return [], row(
+                "skipped", error='No NewsAPI key: add [newsapi] key = "..." to the app\'s secrets to use NewsAPI.'
+            )
         try:
             articles, notes = fetch_source(source, fetcher, newsapi_key=newsapi_key, until=until)
         except (SourceError, InputError) as exc:

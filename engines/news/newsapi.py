@@ -34,7 +34,9 @@ def check_key(key: object) -> str:
         InputError: for an empty key or one with spaces or control characters.
     """
     if not isinstance(key, str) or not key.strip():
-        raise InputError("The NewsAPI key is empty. Add NEWSAPI_KEY to .streamlit/secrets.toml or leave NewsAPI off.")
+        raise InputError(
+            'The NewsAPI key is empty. Add it to the app\'s secrets as [newsapi] key = "..." or leave NewsAPI off.'
+        )
     key = key.strip()
     if len(key) > 128 or any(c.isspace() or not c.isprintable() for c in key):
         raise InputError("The NewsAPI key looks wrong (spaces or odd characters). Copy it again from newsapi.org.")

@@ -430,7 +430,7 @@ def test_newsapi_without_key_is_skipped_and_errors_are_reported(server, newsapi_
     )
     source = news.Source("NewsAPI", news.newsapi_url(endpoint, query="climate"), "newsapi")
     skipped = news.refresh([source], FAST)
-    assert skipped.health[0].status == "skipped" and "NEWSAPI_KEY" in skipped.health[0].error
+    assert skipped.health[0].status == "skipped" and "[newsapi] key" in skipped.health[0].error
     failed = news.refresh([source], FAST, newsapi_key="bad-key")
     assert failed.health[0].status == "failed" and "apiKeyInvalid" in failed.health[0].error
     assert "bad-key" not in failed.health[0].error
