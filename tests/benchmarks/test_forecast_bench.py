@@ -59,6 +59,7 @@ def test_forecast_benchmark_scores_every_model_and_prophets_default(tmp_path, mo
         bench.SINGLE,
         bench.SINGLE_MASE,
         bench.PROPHET_DEFAULT,
+        bench.ALWAYS_TWO,  # issue 28: the combination rule before "only models within 1.5x of the best"
     } == models
     assert {r["model"] for r in records if r["default"]} == {bench.SELECTED}
     assert 0 < by[("peyton-manning", bench.PROPHET_DEFAULT, "mape_h37")] < 0.1

@@ -32,6 +32,10 @@ def test_sentiment_benchmark_scores_every_model_per_source(uci_folder, tiny_enco
     monkeypatch.setattr(bench, "FOLDS", 2)
     monkeypatch.setattr(bench, "EPOCHS", 1)
     records, anchors = bench.run(uci_folder, seeds=1, progress=lambda _: None)
+    neutral = [r for r in records if r.dataset != bench.DATASET]  # issue 28: the neutral band, dev and test halves
+    records = [r for r in records if r.dataset == bench.DATASET]
+    assert neutral and all(" half " in r.dataset for r in neutral)
+    assert {r.model.rsplit("(", 1)[1] for r in neutral} == {"before)", "now)"}
     by = {(r.model, r.metric): r.value for r in records}
     models = {r.model for r in records}
     assert len(models) == len(bench.ROWS)
