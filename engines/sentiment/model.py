@@ -113,7 +113,7 @@ EXAMPLES: dict[str, str] = {
         "The first half of the film is slow and the dialogue is clumsy. But the last hour is wonderful: the acting "
         "is superb and the ending moved me to tears. Overall I would recommend it."
     ),
-    "Neutral tweet": "The new update arrives on Tuesday for all users.",
+    "Factual tweet (no opinion)": "The new update arrives on Tuesday for all users.",
     "Negation": "The food was not good at all, not even the dessert.",
 }
 
