@@ -1077,8 +1077,13 @@ def rerun_since(before: dict[str, Any] | None) -> tuple[int, int | None]:
 
 
 def marks(snapshot: dict[str, Any] | None) -> tuple[Any, ...]:
-    """What must stand still while a settled stretch lasts: script runs started and the visible progress bars."""
-    return (None, ()) if snapshot is None else (snapshot.get("runs"), tuple(snapshot.get("bars", ())))
+    """What must stand still while a settled stretch lasts: script runs started, messages from the server and the
+    visible progress bars. The messages count too because a fragment rerun by a timer that redraws the same bar can
+    finish before the browser ever draws the "running" state, so the run counter alone may miss it; an idle page
+    gets no messages."""
+    if snapshot is None:
+        return (None, None, ())
+    return (snapshot.get("runs"), snapshot.get("frames"), tuple(snapshot.get("bars", ())))
 
 
 @dataclass
