@@ -138,24 +138,34 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def stand_in_page(folder: Path, pythons: list[str]) -> str:
-    """A --find-links page on 127.0.0.1 naming torch 2.13.0+cpu's Linux wheels, with their real metadata."""
-    metadata = TORCH_METADATA.read_bytes()
-    digest = hashlib.sha256(metadata).hexdigest()
+def write_links(folder: Path, wheels: dict[str, bytes]) -> None:
+    """A flat page of links (``index.html``) naming each wheel, its metadata served beside it (PEP 658), no wheel."""
+    folder.mkdir(parents=True, exist_ok=True)
     links = []
-    for python in pythons:
-        tag = "cp" + python.replace(".", "")
-        name = f"torch-2.13.0+cpu-{tag}-{tag}-manylinux_2_28_x86_64.whl"
+    for name, metadata in wheels.items():
         (folder / f"{name}.metadata").write_bytes(metadata)
+        digest = hashlib.sha256(metadata).hexdigest()
         href = name.replace("+", "%2B")
         links.append(
             f'<a href="{href}" data-dist-info-metadata="sha256={digest}" data-core-metadata="sha256={digest}">{name}</a>'
         )
     (folder / "index.html").write_text("<html><body>\n" + "<br>\n".join(links) + "\n</body></html>\n", encoding="utf-8")
+
+
+def serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    """Serve ``folder`` on 127.0.0.1 (a free port) from a daemon thread; the caller may ``shutdown()`` it."""
     handler = functools.partial(_Quiet, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/"
+    return server
+
+
+def stand_in_page(folder: Path, pythons: list[str]) -> str:
+    """A --find-links page on 127.0.0.1 naming torch 2.13.0+cpu's Linux wheels, with their real metadata."""
+    metadata = TORCH_METADATA.read_bytes()
+    tags = ["cp" + python.replace(".", "") for python in pythons]
+    write_links(folder, {f"torch-2.13.0+cpu-{tag}-{tag}-manylinux_2_28_x86_64.whl": metadata for tag in tags})
+    return f"http://127.0.0.1:{serve(folder).server_address[1]}/"
 
 
 def reachable(url: str, timeout: float = 10.0) -> bool:

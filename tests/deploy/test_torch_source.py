@@ -10,35 +10,21 @@ the real requirement files against the real package index."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import http.server
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
+from deploy import check_requirements as check
+
 PLATFORM = "manylinux_2_28_x86_64"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
 
 
 def _project(root: Path, name: str, files: dict[str, str]) -> None:
     """A PEP 503 project page listing ``files`` (wheel name -> its METADATA), each with PEP 658 metadata."""
-    folder = root / name
-    folder.mkdir(parents=True)
-    links = []
-    for wheel, metadata in files.items():
-        (folder / f"{wheel}.metadata").write_text(metadata, encoding="utf-8")
-        digest = hashlib.sha256(metadata.encode()).hexdigest()
-        links.append(f'<a href="{wheel.replace("+", "%2B")}" data-dist-info-metadata="sha256={digest}">{wheel}</a>')
-    (folder / "index.html").write_text("<html><body>" + "<br>".join(links) + "</body></html>", encoding="utf-8")
+    check.write_links(root / name, {wheel: metadata.encode() for wheel, metadata in files.items()})
 
 
 def _metadata(name: str, version: str, *requires: str) -> str:
@@ -63,8 +49,7 @@ def indexes(tmp_path_factory):
     _project(pypi, "nvidia-cublas", {_wheel("nvidia-cublas", "13.4.1.3"): _metadata("nvidia-cublas", "13.4.1.3")})
     _project(pytorch, "numpy", {_wheel("numpy", "2.1.2"): _metadata("numpy", "2.1.2")})
     _project(pytorch, "torch", {_wheel("torch", "2.13.0+cpu"): _metadata("torch", "2.13.0+cpu")})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = check.serve(root)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     yield {"pypi": f"{base}/pypi/simple", "pytorch": f"{base}/pytorch/whl/cpu", "root": root}
     server.shutdown()
